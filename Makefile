@@ -1,0 +1,36 @@
+# The two commands of the README:
+#   make run    runs Glossa on the embedded SQLite database with the corpus loaded
+#   make test   runs the test suite
+# Both make a virtual environment in .venv with a Python >= 3.12 found by .ci/find-python.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test clean
+
+$(PY):
+	@python=$$(.ci/find-python) || exit 1; \
+	  echo "Creating $(VENV) with $$python"; \
+	  "$$python" -m venv $(VENV)
+
+$(VENV)/.runtime: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+run: $(VENV)/.runtime
+	DEBUG=1 $(PY) manage.py migrate --no-input --verbosity 0
+	DEBUG=1 $(PY) manage.py load_corpus
+	@echo; echo "Glossa is starting at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"; echo
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,299 @@
+import json
+import shutil
+import tempfile
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import CommandError, call_command
+from django.test import TestCase
+
+from treaty_app.importing import CORPUS_DIR, CorpusError, import_source, import_treaty, load_corpus
+from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+
+MODELS = [Treaty, Provision, Source, Excerpt, ExcerptLink, QuotedPassage]
+
+
+def row_counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+class LoadCorpusTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def test_treaty_has_preamble_and_23_articles_in_order(self):
+        """The shipped corpus holds the preamble and Articles 1–23, in reading order."""
+        slugs = list(self.treaty.provisions.in_order().values_list("slug", flat=True))
+        self.assertEqual(slugs, ["preamble"] + [f"art-{n}" for n in range(1, 24)])
+
+    def test_five_sources_loaded_clean(self):
+        """The five commentaries are loaded, their bodies free of site chrome, their captures kept."""
+        self.assertEqual(Source.objects.count(), 5)
+        for source in Source.objects.all():
+            self.assertNotIn("More on this topic", source.body)
+            self.assertNotIn("Follow us on", source.body)
+            self.assertIn(source.body.split("\n\n")[0][:40], source.capture)
+
+    def test_running_twice_changes_nothing(self):
+        """A second load_corpus leaves every row count and every provision's wording as it was."""
+        before = row_counts()
+        wording = list(Provision.objects.values_list("slug", "text", "coverage", "text_version"))
+        report = load_corpus()
+        self.assertEqual(row_counts(), before)
+        self.assertEqual(list(Provision.objects.values_list("slug", "text", "coverage", "text_version")), wording)
+        self.assertEqual(sum(report.created.values()), 0, report.summary())
+
+    def test_every_quoted_passage_is_verbatim_in_its_source(self):
+        """Each quoted passage is the source's own text at its recorded offsets."""
+        for passage in QuotedPassage.objects.select_related("source"):
+            self.assertEqual(passage.source.body[passage.source_start : passage.source_end], passage.text)
+
+    def test_quoted_provision_wording_is_its_passages(self):
+        """A quoted provision's wording is its attributed passages, and nothing else."""
+        article_4 = self.treaty.provisions.get(slug="art-4")
+        self.assertEqual(article_4.coverage, "quoted")
+        self.assertEqual(article_4.paragraphs, [p.text for p in article_4.quoted_passages.all()])
+        self.assertIn("and thus finds itself in a state of war", article_4.text)
+
+    def test_coverage_is_honest(self):
+        """Provisions no commentary describes are `none`; described but unquoted ones are `summary`."""
+        coverage = dict(self.treaty.provisions.values_list("slug", "coverage"))
+        self.assertEqual(coverage["art-9"], "none")
+        self.assertEqual(coverage["art-14"], "summary")
+        self.assertEqual(coverage["preamble"], "quoted")
+        self.assertFalse(self.treaty.provisions.filter(coverage__in=["summary", "none"]).exclude(text="").exists())
+
+    def test_duplicated_paragraphs_yield_one_excerpt(self):
+        """The RIAC capture repeats paragraphs; each distinct text becomes one excerpt only."""
+        riac = Source.objects.get(capture_name="004_adae101498f390d2.txt")
+        repeated = "This stands in stark contrast to the speculations of Western experts"
+        self.assertEqual(riac.body.count(repeated), 2)
+        texts = list(riac.excerpts.values_list("text", flat=True))
+        self.assertEqual(len(texts), len(set(texts)))
+
+    def test_no_link_to_another_instruments_article(self):
+        """“Article 51 of the UN Charter” never becomes a link to Article 51 (or anything) of this treaty."""
+        self.assertFalse(ExcerptLink.objects.filter(reference__icontains="51").exists())
+        self.assertFalse(ExcerptLink.objects.filter(reference__icontains="NATO").exists())
+
+    def test_explicit_references_are_linked_and_approved(self):
+        """The corpus' explicit references (e.g. “Articles 18–20”) are linked to each provision they name."""
+        linked = set(
+            ExcerptLink.objects.filter(method="explicit", state="approved").values_list("provision__slug", flat=True)
+        )
+        self.assertTrue({"preamble", "art-3", "art-4", "art-8", "art-16", "art-18", "art-19", "art-20", "art-23"} <= linked)
+
+    def test_curator_decisions_survive_a_reload(self):
+        """Reloading the corpus does not undo a curator's rejection of a link."""
+        link = ExcerptLink.objects.filter(provision__slug="art-4").first()
+        link.state = ExcerptLink.State.REJECTED
+        link.save()
+        load_corpus()
+        link.refresh_from_db()
+        self.assertEqual(link.state, ExcerptLink.State.REJECTED)
+
+    def test_command_reports_counts(self):
+        """The management command says what it did."""
+        out = StringIO()
+        call_command("load_corpus", stdout=out)
+        self.assertIn("provisions: 0 created", out.getvalue())
+
+
+class LoadCorpusFailureTests(TestCase):
+    def broken_corpus(self, mutate):
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        for path in CORPUS_DIR.iterdir():
+            shutil.copy(path, directory / path.name)
+        manifest = json.loads((directory / "corpus.json").read_text())
+        mutate(manifest)
+        (directory / "corpus.json").write_text(json.dumps(manifest))
+        return directory
+
+    def test_failure_leaves_the_database_as_it_was(self):
+        """A passage that is not in its source aborts the load and rolls every row back."""
+
+        def break_last_passage(manifest):
+            manifest["provisions"][20]["passages"][0]["quote"] = "Words no commentator wrote."
+
+        with self.assertRaisesMessage(CorpusError, "provision art-20: the quoted passage is not in"):
+            load_corpus(self.broken_corpus(break_last_passage))
+        self.assertEqual(set(row_counts().values()), {0})
+
+    def test_missing_capture_is_named(self):
+        """A capture missing from the corpus directory is named in the error."""
+
+        def rename(manifest):
+            manifest["sources"][2]["file"] = "gone.txt"
+
+        with self.assertRaisesMessage(CorpusError, "gone.txt: no such file"):
+            load_corpus(self.broken_corpus(rename))
+        self.assertEqual(Source.objects.count(), 0)
+
+
+CAPTURE = """EN|FR|RU
+Follow us on:
+
+A test commentary
+
+First, Article 4 of the treaty is its core, and Articles 18–20 deal with information.
+
+Assistance must follow Article 51 of the UN Charter and article 5 of the NATO treaty is different.
+
+The preamble recalls the UN Charter.
+
+A paragraph with no reference at all.
+
+First, Article 4 of the treaty is its core, and Articles 18–20 deal with information.
+
+More on this topic
+Something else entirely, Article 7
+"""
+
+
+class ImportSourceTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def import_capture(self):
+        return import_source(CAPTURE, capture_name="test.txt", treaty=self.treaty, title="A test commentary")
+
+    def test_references_become_proposed_links(self):
+        """Each explicit reference to this treaty becomes a proposed link; other instruments are ignored."""
+        source, _ = self.import_capture()
+        links = ExcerptLink.objects.filter(excerpt__source=source)
+        self.assertEqual(
+            sorted(links.values_list("provision__slug", flat=True)),
+            ["art-18", "art-19", "art-20", "art-4", "preamble"],
+        )
+        self.assertEqual(set(links.values_list("state", flat=True)), {"proposed"})
+        self.assertEqual(set(links.values_list("method", flat=True)), {"explicit"})
+
+    def test_repeated_paragraph_gives_one_excerpt(self):
+        """The repeated paragraph produces one excerpt, at its first occurrence."""
+        source, _ = self.import_capture()
+        self.assertEqual(source.excerpts.count(), 2)
+        self.assertEqual(source.excerpts.first().start, source.body.index("First, Article 4"))
+
+    def test_import_is_idempotent(self):
+        """Importing the same capture twice changes nothing."""
+        self.import_capture()
+        before = row_counts()
+        _, report = self.import_capture()
+        self.assertEqual(row_counts(), before)
+        self.assertEqual(sum(report.created.values()), 0)
+
+    def test_a_different_capture_under_the_same_name_is_refused(self):
+        """A changed capture is not silently swapped under existing excerpts."""
+        self.import_capture()
+        with self.assertRaisesMessage(CorpusError, "a different capture with this name is already loaded"):
+            import_source(CAPTURE + "\nMore text.", capture_name="test.txt", treaty=self.treaty)
+
+    def test_command_with_bad_date_fails_cleanly(self):
+        """A malformed --date is a clear CommandError and nothing is saved."""
+        path = Path(tempfile.mkdtemp()) / "capture.txt"
+        path.write_text(CAPTURE)
+        with self.assertRaisesMessage(CommandError, "not a date in the form YYYY-MM-DD"):
+            call_command("import_source", str(path), "--date", "26/06/2024")
+        self.assertFalse(Source.objects.filter(capture_name="capture.txt").exists())
+
+    def test_command_imports_a_file(self):
+        """import_source FILE stores the source with the given facts."""
+        path = Path(tempfile.mkdtemp()) / "capture.txt"
+        path.write_text(CAPTURE)
+        call_command("import_source", str(path), "--title", "A test commentary", "--date", "2024-07-01",
+                     "--author", "A. Writer", stdout=StringIO())
+        source = Source.objects.get(capture_name="capture.txt")
+        self.assertEqual((source.author, str(source.published_on)), ("A. Writer", "2024-07-01"))
+
+    def test_command_on_missing_file(self):
+        """A missing file is a CommandError, not a traceback."""
+        with self.assertRaisesMessage(CommandError, "no such file"):
+            call_command("import_source", "/nonexistent/capture.txt")
+
+
+OFFICIAL = """Treaty on Comprehensive Strategic Partnership (test rendering)
+
+Preamble
+The Parties, wishing to test
+the importer,
+
+have agreed as follows:
+
+Article 1. Partnership
+The Parties shall test.
+
+Article 4
+In the event that one of the Parties is subjected to an armed attack and thus finds itself in a state of war,
+the other Party shall provide assistance.
+"""
+
+
+class ImportTreatyTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def test_replaces_wording_and_marks_full(self):
+        """Imported provisions hold the official wording, marked full, with a new text version."""
+        version = self.treaty.provisions.get(slug="art-4").text_version
+        import_treaty(OFFICIAL, treaty=self.treaty)
+        article_4 = self.treaty.provisions.get(slug="art-4")
+        self.assertEqual(article_4.coverage, "full")
+        self.assertEqual(article_4.text_version, version + 1)
+        self.assertTrue(article_4.text.startswith("In the event that one of the Parties"))
+        self.assertNotIn("\n", article_4.text)
+        preamble = self.treaty.provisions.get(slug="preamble")
+        self.assertEqual(preamble.paragraphs, ["The Parties, wishing to test the importer,", "have agreed as follows:"])
+        self.assertEqual(self.treaty.provisions.get(slug="art-1").heading, "Partnership")
+
+    def test_untouched_provisions_keep_their_wording(self):
+        """Provisions absent from the file keep what they had."""
+        before = self.treaty.provisions.get(slug="art-16").text
+        import_treaty(OFFICIAL, treaty=self.treaty)
+        self.assertEqual(self.treaty.provisions.get(slug="art-16").text, before)
+
+    def test_import_twice_changes_nothing(self):
+        """A second import of the same text bumps no version."""
+        import_treaty(OFFICIAL, treaty=self.treaty)
+        versions = list(Provision.objects.values_list("text_version", flat=True))
+        report = import_treaty(OFFICIAL, treaty=self.treaty)
+        self.assertEqual(list(Provision.objects.values_list("text_version", flat=True)), versions)
+        self.assertEqual(report.updated["provisions"], 0)
+
+    def test_load_corpus_never_overwrites_full_text(self):
+        """Reloading the commentators' quotations leaves an imported official text in place."""
+        import_treaty(OFFICIAL, treaty=self.treaty)
+        load_corpus()
+        self.assertEqual(self.treaty.provisions.get(slug="art-4").coverage, "full")
+
+    def test_errors_name_the_line_and_change_nothing(self):
+        """Bad files fail with the line at fault, and no provision changes."""
+        before = list(Provision.objects.values_list("text", "text_version"))
+        cases = {
+            "Article 24\nWords.\n": "line 1: DPRK–Russia Treaty (2024) has no provision art-24",
+            "Article 1\nWords.\n\nArticle 1\nMore.\n": "line 4: art-1 appears a second time (first at line 1)",
+            "Article 1\nWords.\nArticle 2\n\n": "line 3: art-2 has no wording",
+            "Just some text.\n": "no “Preamble” or “Article N” heading found",
+            "Article 1\nNew words.\nArticle 99\nMore.\n": "line 3",
+        }
+        for text, message in cases.items():
+            with self.subTest(text=text), self.assertRaisesMessage(CorpusError, message):
+                import_treaty(text, treaty=self.treaty)
+        self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
+
+    def test_command(self):
+        """import_treaty FILE reports what it did and refuses a bad file with a CommandError."""
+        directory = Path(tempfile.mkdtemp())
+        (directory / "good.txt").write_text(OFFICIAL)
+        (directory / "bad.txt").write_text("Article 77\nWords.\n")
+        out = StringIO()
+        call_command("import_treaty", str(directory / "good.txt"), stdout=out)
+        self.assertIn("1 line(s) before the first heading", out.getvalue())
+        with self.assertRaisesMessage(CommandError, "has no provision art-77"):
+            call_command("import_treaty", str(directory / "bad.txt"))

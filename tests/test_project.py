@@ -1,0 +1,57 @@
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+from django.test import SimpleTestCase, TestCase
+
+from treaty_app.settings import database_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args, env):
+    clean_env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean_env | env, capture_output=True, text=True
+    )
+
+
+class SettingsTests(SimpleTestCase):
+    def test_production_settings_pass_check_deploy(self):
+        """With DEBUG off and a real key, `check --deploy` reports no warnings at all."""
+        result = run_manage(
+            "check", "--deploy", "--fail-level", "WARNING",
+            env={"SECRET_KEY": "x" * 20 + "a-long-random-production-secret-key-0123456789", "ALLOWED_HOSTS": "glossa.example"},
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertIn("no issues", result.stdout)
+
+    def test_refuses_to_start_without_secret_key_when_debug_is_off(self):
+        """DEBUG off and no SECRET_KEY: the app will not start, and says why."""
+        result = run_manage("check", env={})
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("SECRET_KEY is not set", result.stderr)
+
+    def test_debug_generates_a_development_key(self):
+        """DEBUG on needs no SECRET_KEY."""
+        result = run_manage("check", env={"DEBUG": "1"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_database_url(self):
+        """A postgres:// URL maps to psycopg settings; other schemes are refused."""
+        settings = database_settings("postgres://glossa:s%40cret@db.example:5433/glossa")
+        self.assertEqual(
+            [settings[k] for k in ["ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT"]],
+            ["django.db.backends.postgresql", "glossa", "glossa", "s@cret", "db.example", "5433"],
+        )
+        with self.assertRaisesMessage(Exception, "must start with postgres:// or sqlite://"):
+            database_settings("mysql://x/y")
+
+
+class MigrationTests(TestCase):
+    def test_no_missing_migrations(self):
+        """The models and the migrations agree."""
+        call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())

@@ -1,0 +1,156 @@
+"""Corpus curation: treaties, provisions, sources, excerpts and the review of excerpt links."""
+
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+
+
+class ProvisionInline(admin.TabularInline):
+    model = Provision
+    fields = ["position", "slug", "kind", "number", "heading", "coverage"]
+    readonly_fields = ["coverage"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Treaty)
+class TreatyAdmin(admin.ModelAdmin):
+    list_display = ["short_title", "signed_on", "status", "provision_count"]
+    search_fields = ["title", "short_title", "parties"]
+    list_filter = ["status"]
+    prepopulated_fields = {"slug": ["short_title"]}
+    inlines = [ProvisionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(provision_count=Count("provisions"))
+
+    @admin.display(description="Provisions", ordering="provision_count")
+    def provision_count(self, obj):
+        return obj.provision_count
+
+
+class ExcerptLinkInline(admin.TabularInline):
+    model = ExcerptLink
+    fields = ["excerpt", "provision", "method", "reference", "state", "reviewed_by", "reviewed_at"]
+    readonly_fields = ["reviewed_by", "reviewed_at"]
+    autocomplete_fields = ["excerpt", "provision"]
+    extra = 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("excerpt__source", "provision__treaty", "reviewed_by")
+
+
+class QuotedPassageInline(admin.TabularInline):
+    model = QuotedPassage
+    fields = ["position", "source", "text", "source_start", "source_end"]
+    readonly_fields = ["source_start", "source_end"]
+    extra = 0
+
+
+@admin.register(Provision)
+class ProvisionAdmin(admin.ModelAdmin):
+    list_display = ["label", "treaty", "heading", "coverage", "text_version", "approved_excerpts", "proposed_excerpts"]
+    list_display_links = ["label"]
+    list_filter = ["treaty", "coverage", "kind"]
+    search_fields = ["slug", "heading", "text", "summary"]
+    list_select_related = ["treaty"]
+    readonly_fields = ["text_version", "updated_at"]
+    autocomplete_fields = ["summary_source"]
+    inlines = [QuotedPassageInline, ExcerptLinkInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                approved_count=Count("excerpt_links", filter=Q(excerpt_links__state=ExcerptLink.State.APPROVED)),
+                proposed_count=Count("excerpt_links", filter=Q(excerpt_links__state=ExcerptLink.State.PROPOSED)),
+            )
+        )
+
+    @admin.display(description="Provision", ordering="position")
+    def label(self, obj):
+        return obj.label
+
+    @admin.display(description="Approved excerpts", ordering="approved_count")
+    def approved_excerpts(self, obj):
+        return obj.approved_count
+
+    @admin.display(description="Awaiting review", ordering="proposed_count")
+    def proposed_excerpts(self, obj):
+        return obj.proposed_count
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["display_title", "author", "outlet", "published_on", "excerpt_count"]
+    list_filter = ["outlet", "language"]
+    search_fields = ["title", "author", "outlet", "body"]
+    date_hierarchy = "published_on"
+    readonly_fields = ["capture_name", "imported_at", "body", "capture"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("body", "capture").annotate(excerpt_count=Count("excerpts"))
+
+    @admin.display(description="Excerpts", ordering="excerpt_count")
+    def excerpt_count(self, obj):
+        return obj.excerpt_count
+
+
+@admin.register(Excerpt)
+class ExcerptAdmin(admin.ModelAdmin):
+    list_display = ["preview", "source", "start", "end"]
+    list_filter = ["source"]
+    search_fields = ["text"]
+    list_select_related = ["source"]
+    readonly_fields = ["digest"]
+    inlines = [ExcerptLinkInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("source__body", "source__capture")
+
+    @admin.display(description="Excerpt")
+    def preview(self, obj):
+        return Truncator(obj.text).chars(90)
+
+
+@admin.register(ExcerptLink)
+class ExcerptLinkAdmin(admin.ModelAdmin):
+    list_display = ["provision", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
+    list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
+    search_fields = ["excerpt__text", "reference"]
+    list_select_related = ["provision__treaty", "excerpt__source", "reviewed_by"]
+    autocomplete_fields = ["excerpt", "provision"]
+    readonly_fields = ["reviewed_by", "reviewed_at"]
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("excerpt__source__body", "excerpt__source__capture")
+
+    @admin.display(description="Excerpt")
+    def excerpt_preview(self, obj):
+        return Truncator(obj.excerpt.text).chars(90)
+
+    @admin.display(description="Source", ordering="excerpt__source")
+    def source(self, obj):
+        return obj.excerpt.source.display_title
+
+    def save_model(self, request, obj, form, change):
+        if "state" in form.changed_data:
+            obj.reviewed_by, obj.reviewed_at = request.user, timezone.now()
+        super().save_model(request, obj, form, change)
+
+    def review(self, request, queryset, state):
+        count = queryset.update(state=state, reviewed_by=request.user, reviewed_at=timezone.now())
+        self.message_user(request, f"{count} excerpt link(s) marked {state}.")
+
+    @admin.action(description="Approve selected links (make them public)", permissions=["change"])
+    def approve(self, request, queryset):
+        self.review(request, queryset, ExcerptLink.State.APPROVED)
+
+    @admin.action(description="Reject selected links", permissions=["change"])
+    def reject(self, request, queryset):
+        self.review(request, queryset, ExcerptLink.State.REJECTED)

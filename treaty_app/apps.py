@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TreatyAppConfig(AppConfig):
+    name = "treaty_app"
+    verbose_name = "Treaty corpus"

@@ -1,0 +1,420 @@
+"""Bring texts into the corpus: the shipped first corpus, a commentary capture, an official treaty text.
+
+Each public function is one atomic, rerunnable write: running it twice changes nothing,
+and a failure leaves the database as it was. Problems raise CorpusError with a sentence
+a curator can act on; the management commands turn it into a CommandError.
+"""
+
+import datetime
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from .cleaning import body_from_paragraphs, clean_capture
+from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty, text_digest
+from .references import find_references
+from .signals import wording_changed
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+
+
+class CorpusError(Exception):
+    """An input that cannot be imported; the message says what and where."""
+
+
+@dataclass
+class ImportReport:
+    created: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, name, created):
+        (self.created if created else self.unchanged)[name] += 1
+
+    def merge(self, other):
+        self.created.update(other.created)
+        self.unchanged.update(other.unchanged)
+        self.updated.update(other.updated)
+        self.notes.extend(other.notes)
+
+    def summary(self):
+        names = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
+        parts = [
+            f"{name}: {self.created[name]} created, {self.updated[name]} updated, {self.unchanged[name]} unchanged"
+            for name in names
+        ]
+        return "; ".join(parts) or "nothing to do"
+
+
+def paragraph_spans(body):
+    """(start, end) of each paragraph of a cleaned body, whose paragraphs are separated by a blank line."""
+    start = 0
+    for paragraph in body.split("\n\n"):
+        if paragraph:
+            yield start, start + len(paragraph)
+        start += len(paragraph) + 2
+
+
+def parse_date(value, *, what):
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise CorpusError(f"{what}: {value!r} is not a date in the form YYYY-MM-DD.") from None
+
+
+def find_treaty(slug=None):
+    """The treaty with this slug, or the only treaty when no slug is given."""
+    treaties = Treaty.objects.all()
+    if slug:
+        treaties = treaties.filter(slug=slug)
+    found = list(treaties[:2])
+    if len(found) == 1:
+        return found[0]
+    if slug:
+        raise CorpusError(f"there is no treaty with the slug {slug!r}.")
+    if not found:
+        raise CorpusError("there is no treaty yet: run load_corpus first.")
+    raise CorpusError("several treaties exist: say which with --treaty SLUG.")
+
+
+# --- Commentary sources ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_source(
+    capture,
+    *,
+    capture_name,
+    treaty,
+    title="",
+    author="",
+    outlet="",
+    published_on=None,
+    url="",
+    language="en",
+    notes="",
+    slug="",
+    link_state=ExcerptLink.State.PROPOSED,
+):
+    """Clean a capture, store it, and propose an excerpt link for every explicit reference it makes.
+
+    Returns (source, report). Existing review decisions are never overwritten.
+    """
+    report = ImportReport()
+    paragraphs = clean_capture(capture, title=title or None, author=author or None)
+    if not paragraphs:
+        raise CorpusError(f"{capture_name}: no article text is left once the site chrome is removed.")
+    body = body_from_paragraphs(paragraphs)
+
+    existing = Source.objects.filter(capture_name=capture_name).first()
+    if existing and existing.body != body:
+        raise CorpusError(
+            f"{capture_name}: a different capture with this name is already loaded; "
+            "excerpts point into its text, so it is not replaced. Import the new capture under another name."
+        )
+    slug = slug or slugify(f"{author} {published_on or ''} {title or outlet}")[:50].strip("-") or slugify(capture_name)
+    source, created = Source.objects.update_or_create(
+        capture_name=capture_name,
+        defaults={
+            "slug": existing.slug if existing else slug,
+            "title": title or "",
+            "author": author or "",
+            "outlet": outlet or "",
+            "published_on": published_on,
+            "url": url or "",
+            "language": language or "en",
+            "notes": notes or "",
+            "body": body,
+            "capture": capture,
+        },
+    )
+    report.count("sources", created)
+
+    provisions = {p.slug: p for p in treaty.provisions.all()}
+    article_count = max((p.number for p in provisions.values() if p.number), default=None)
+    for start, end in paragraph_spans(body):
+        paragraph = body[start:end]
+        references = find_references(paragraph, article_count=article_count)
+        linked = {}
+        for reference in references:
+            for provision_slug in reference.provisions:
+                if provision_slug in provisions:
+                    linked.setdefault(provision_slug, reference.text)
+        if not linked:
+            continue
+        excerpt, created = get_or_create_excerpt(source, start, end)
+        report.count("excerpts", created)
+        for provision_slug, reference_text in linked.items():
+            _, created = ExcerptLink.objects.get_or_create(
+                excerpt=excerpt,
+                provision=provisions[provision_slug],
+                defaults={
+                    "method": ExcerptLink.Method.EXPLICIT,
+                    "reference": reference_text[:200],
+                    "state": link_state,
+                },
+            )
+            report.count("excerpt links", created)
+    return source, report
+
+
+def get_or_create_excerpt(source, start, end):
+    """The excerpt for body[start:end]; a repeated paragraph maps to its first occurrence."""
+    text = source.body[start:end]
+    return Excerpt.objects.get_or_create(
+        source=source, digest=text_digest(text), defaults={"start": start, "end": end, "text": text}
+    )
+
+
+# --- The shipped first corpus ---------------------------------------------------------------------
+
+
+def read_corpus_manifest(corpus_dir):
+    manifest_path = Path(corpus_dir) / "corpus.json"
+    try:
+        return json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CorpusError(f"{manifest_path} is missing.") from None
+    except json.JSONDecodeError as error:
+        raise CorpusError(f"{manifest_path}, line {error.lineno}: not valid JSON ({error.msg}).") from None
+
+
+def read_capture(path):
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file.") from None
+    except UnicodeDecodeError as error:
+        raise CorpusError(f"{path}: not UTF-8 text (byte {error.start}).") from None
+
+
+@transaction.atomic
+def load_corpus(corpus_dir=CORPUS_DIR):
+    """Load the shipped treaty, its five commentaries, their excerpts and the quoted wording."""
+    manifest = read_corpus_manifest(corpus_dir)
+    report = ImportReport()
+    treaty = load_treaty_facts(manifest["treaty"], report)
+    provisions = load_provision_skeleton(treaty, manifest["treaty"]["article_count"], report)
+
+    sources = {}
+    for entry in manifest["sources"]:
+        capture = read_capture(Path(corpus_dir) / entry["file"])
+        source, source_report = import_source(
+            capture,
+            capture_name=entry["file"],
+            treaty=treaty,
+            slug=entry["slug"],
+            title=entry["title"] or "",
+            author=entry["author"] or "",
+            outlet=entry["outlet"] or "",
+            published_on=parse_date(entry["published"], what=f"{entry['file']}: published"),
+            url=entry["url"] or "",
+            language=entry["language"] or "en",
+            notes=entry["notes"] or "",
+            # The shipped links were checked by hand against the five commentaries.
+            link_state=ExcerptLink.State.APPROVED,
+        )
+        report.merge(source_report)
+        sources[entry["file"]] = source
+
+    for entry in manifest["provisions"]:
+        slug = entry.get("slug") or f"art-{entry['number']}"
+        load_provision_wording(provisions[slug], entry, sources, report)
+
+    for entry in manifest.get("implicit_links", []):
+        load_implicit_link(entry, sources, provisions, report)
+    return report
+
+
+def load_treaty_facts(facts, report):
+    treaty, created = Treaty.objects.get_or_create(
+        slug=facts["slug"],
+        defaults={
+            "title": facts["title"],
+            "short_title": facts["short_title"],
+            "parties": facts["parties"],
+            "signed_on": parse_date(facts["signed_on"], what="treaty: signed_on"),
+            "signed_at": facts["signed_at"],
+            "in_force_on": parse_date(facts["in_force_on"], what="treaty: in_force_on"),
+            "status": facts["status"],
+            "notes": facts["notes"],
+        },
+    )
+    report.count("treaties", created)
+    return treaty
+
+
+def load_provision_skeleton(treaty, article_count, report):
+    """The preamble and articles 1..article_count, in reading order."""
+    provisions = {}
+    wanted = [("preamble", Provision.Kind.PREAMBLE, None)] + [
+        (f"art-{n}", Provision.Kind.ARTICLE, n) for n in range(1, article_count + 1)
+    ]
+    for position, (slug, kind, number) in enumerate(wanted):
+        provision, created = Provision.objects.get_or_create(
+            treaty=treaty, slug=slug, defaults={"kind": kind, "number": number, "position": position}
+        )
+        report.count("provisions", created)
+        provisions[slug] = provision
+    return provisions
+
+
+def locate_quote(source, quote, *, what):
+    start = source.body.find(quote)
+    if start < 0:
+        raise CorpusError(f"{what}: the quoted passage is not in {source.capture_name}: “{quote[:80]}…”")
+    return start, start + len(quote)
+
+
+def load_provision_wording(provision, entry, sources, report):
+    what = f"provision {provision.slug}"
+    changed = False
+    if not provision.heading and entry.get("heading"):
+        provision.heading = entry["heading"]
+        changed = True
+    if not provision.summary and entry.get("summary"):
+        provision.summary = entry["summary"]
+        provision.summary_source = sources[entry["summary_source"]]
+        changed = True
+
+    passages = []
+    for position, passage in enumerate(entry.get("passages", [])):
+        source = sources[passage["source"]]
+        start, end = locate_quote(source, passage["quote"], what=what)
+        _, created = QuotedPassage.objects.get_or_create(
+            provision=provision,
+            position=position,
+            defaults={"source": source, "text": passage["quote"], "source_start": start, "source_end": end},
+        )
+        report.count("quoted passages", created)
+        passages.append(passage["quote"])
+
+    # An imported official text outranks the commentators' quotations: never overwrite it.
+    if provision.coverage != Provision.Coverage.FULL:
+        coverage = entry["coverage"]
+        text = "\n\n".join(passages) if coverage == Provision.Coverage.QUOTED else ""
+        if (provision.coverage, provision.text) != (coverage, text):
+            if provision.text != text:
+                provision.text_version += 1 if provision.text else 0
+            provision.coverage, provision.text = coverage, text
+            changed = True
+    if changed:
+        provision.save()
+        report.updated["provisions"] += 1
+
+
+def load_implicit_link(entry, sources, provisions, report):
+    source = sources[entry["source"]]
+    needle = entry["paragraph_containing"]
+    for start, end in paragraph_spans(source.body):
+        if needle in source.body[start:end]:
+            break
+    else:
+        raise CorpusError(f"implicit link: no paragraph of {source.capture_name} contains “{needle}”.")
+    excerpt, created = get_or_create_excerpt(source, start, end)
+    report.count("excerpts", created)
+    _, created = ExcerptLink.objects.get_or_create(
+        excerpt=excerpt,
+        provision=provisions[entry["provision"]],
+        defaults={"method": ExcerptLink.Method.IMPLICIT, "state": ExcerptLink.State.APPROVED},
+    )
+    report.count("excerpt links", created)
+
+
+# --- Official treaty texts ------------------------------------------------------------------------
+
+PREAMBLE_HEADING = re.compile(r"^\s*preamble\s*$", re.IGNORECASE)
+ARTICLE_HEADING = re.compile(
+    r"^\s*article\s+(?P<number>\d{1,3})\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
+)
+
+
+@dataclass
+class ParsedProvision:
+    slug: str
+    line: int
+    heading: str = ""
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self):
+        """Paragraphs separated by one blank line; hard-wrapped lines joined with a space."""
+        paragraphs, current = [], []
+        for line in self.lines + [""]:
+            if line.strip():
+                current.append(" ".join(line.split()))
+            elif current:
+                paragraphs.append(" ".join(current))
+                current = []
+        return "\n\n".join(paragraphs)
+
+
+def parse_treaty_text(text):
+    """Split an official text into provisions; lines before the first heading are front matter."""
+    parsed, seen, current = [], {}, None
+    front_matter = 0
+    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        if PREAMBLE_HEADING.match(line):
+            current = ParsedProvision(slug="preamble", line=number)
+        elif match := ARTICLE_HEADING.match(line):
+            current = ParsedProvision(
+                slug=f"art-{int(match['number'])}", line=number, heading=(match["heading"] or "").strip()
+            )
+        elif current is None:
+            front_matter += bool(line.strip())
+            continue
+        else:
+            current.lines.append(line)
+            continue
+        if current.slug in seen:
+            raise CorpusError(
+                f"line {number}: {current.slug} appears a second time (first at line {seen[current.slug]})."
+            )
+        seen[current.slug] = number
+        parsed.append(current)
+    if not parsed:
+        raise CorpusError("no “Preamble” or “Article N” heading found: see the treaty text format in the README.")
+    for provision in parsed:
+        if not provision.text:
+            raise CorpusError(f"line {provision.line}: {provision.slug} has no wording under its heading.")
+    return parsed, front_matter
+
+
+@transaction.atomic
+def import_treaty(text, *, treaty):
+    """Replace the wording of the provisions the text holds, marking them `full`."""
+    parsed, front_matter = parse_treaty_text(text)
+    provisions = {p.slug: p for p in treaty.provisions.select_for_update()}
+    report = ImportReport()
+    if front_matter:
+        report.notes.append(f"{front_matter} line(s) before the first heading were taken as front matter.")
+    for item in parsed:
+        provision = provisions.get(item.slug)
+        if provision is None:
+            raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
+        new_text = item.text
+        if provision.text == new_text and provision.coverage == Provision.Coverage.FULL:
+            report.unchanged["provisions"] += 1
+            continue
+        old_text = provision.text
+        provision.text = new_text
+        provision.coverage = Provision.Coverage.FULL
+        if item.heading:
+            provision.heading = item.heading[:200]
+        if old_text != new_text:
+            provision.text_version += 1
+        provision.save()
+        report.updated["provisions"] += 1
+        if old_text != new_text:
+            wording_changed.send(sender=Provision, provision=provision, old_text=old_text, report=report)
+    return report

@@ -1,0 +1,282 @@
+"""The treaty corpus: treaties, their provisions, and the commentary that discusses them."""
+
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, F, Prefetch, Q
+from django.db.models.functions import Length
+from django.urls import reverse
+
+
+class Treaty(models.Model):
+    class Status(models.TextChoices):
+        SIGNED = "signed", "Signed, not yet in force"
+        IN_FORCE = "in_force", "In force"
+        TERMINATED = "terminated", "Terminated or superseded"
+
+    slug = models.SlugField(unique=True, help_text="Used in URLs; never change it once published.")
+    title = models.CharField(max_length=300)
+    short_title = models.CharField(max_length=120)
+    parties = models.CharField(max_length=300, help_text="The parties, separated by semicolons.")
+    signed_on = models.DateField(null=True, blank=True)
+    signed_at = models.CharField("place of signature", max_length=120, blank=True)
+    in_force_on = models.DateField("entry into force", null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.SIGNED)
+    notes = models.TextField(blank=True, help_text="What is known of the text and its versions.")
+
+    class Meta:
+        ordering = ["-signed_on", "title"]
+        verbose_name_plural = "treaties"
+
+    def __str__(self):
+        return self.short_title
+
+    def get_absolute_url(self):
+        return reverse("reader:treaty", args=[self.slug])
+
+    @property
+    def party_list(self):
+        return [party.strip() for party in self.parties.split(";") if party.strip()]
+
+
+class ProvisionQuerySet(models.QuerySet):
+    def in_order(self):
+        return self.order_by("treaty", "position")
+
+    def with_public_counts(self):
+        """Each provision with the number of approved excerpts that discuss it, in one query."""
+        return self.annotate(
+            excerpt_count=Count("excerpt_links", filter=Q(excerpt_links__state=ExcerptLink.State.APPROVED))
+        )
+
+
+class Provision(models.Model):
+    class Kind(models.TextChoices):
+        PREAMBLE = "preamble", "Preamble"
+        ARTICLE = "article", "Article"
+
+    class Coverage(models.TextChoices):
+        FULL = "full", "Full text, imported from an official text"
+        QUOTED = "quoted", "Only the passages that commentators quote"
+        SUMMARY = "summary", "Only a summary of what commentators say it covers"
+        NONE = "none", "No wording and no description"
+
+    treaty = models.ForeignKey(Treaty, on_delete=models.CASCADE, related_name="provisions")
+    kind = models.CharField(max_length=16, choices=Kind)
+    number = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Article number; empty for the preamble.")
+    position = models.PositiveSmallIntegerField(help_text="Reading order within the treaty: the preamble is 0.")
+    slug = models.SlugField(help_text="Stable within the treaty: preamble, art-1, art-2, …")
+    heading = models.CharField(max_length=200, blank=True, help_text="What the provision covers, in a few words.")
+    text = models.TextField(
+        blank=True,
+        help_text="The wording held. For quoted provisions, the quoted passages in order, one per paragraph.",
+    )
+    coverage = models.CharField(max_length=16, choices=Coverage, default=Coverage.NONE)
+    summary = models.TextField(blank=True, help_text="What the commentators say the provision covers.")
+    summary_source = models.ForeignKey(
+        "Source", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The commentary the summary is drawn from.",
+    )
+    text_version = models.PositiveIntegerField(
+        default=1, help_text="Goes up each time the wording changes; annotations record the version they anchor to."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProvisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["treaty", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["treaty", "slug"], name="provision_slug_unique_per_treaty"),
+            models.UniqueConstraint(fields=["treaty", "position"], name="provision_position_unique_per_treaty"),
+            models.UniqueConstraint(
+                fields=["treaty", "number"], condition=Q(number__isnull=False),
+                name="provision_number_unique_per_treaty",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="preamble", number__isnull=True) | Q(kind="article", number__isnull=False),
+                name="provision_article_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(coverage__in=["full", "quoted"]) | Q(text=""),
+                name="provision_wording_only_when_held",
+            ),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return "Preamble" if self.kind == self.Kind.PREAMBLE else f"Article {self.number}"
+
+    def get_absolute_url(self):
+        return reverse("reader:provision", args=[self.treaty.slug, self.slug])
+
+    @property
+    def paragraphs(self):
+        return [paragraph for paragraph in self.text.split("\n\n") if paragraph]
+
+
+class QuotedPassage(models.Model):
+    """A passage of a provision's wording as one commentary quotes it, traceable to that commentary."""
+
+    provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="quoted_passages")
+    source = models.ForeignKey("Source", on_delete=models.PROTECT, related_name="quoted_passages")
+    position = models.PositiveSmallIntegerField(help_text="Order of the passage within the provision's text.")
+    text = models.TextField(help_text="The words exactly as the commentary quotes them.")
+    source_start = models.PositiveIntegerField(help_text="Offset of the quote in the source's cleaned body.")
+    source_end = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["provision", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["provision", "position"], name="quoted_passage_position_unique"),
+            models.CheckConstraint(condition=Q(source_start__lt=F("source_end")), name="quoted_passage_not_empty"),
+            models.CheckConstraint(
+                condition=Q(source_end=F("source_start") + Length("text")), name="quoted_passage_offsets_match_text"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provision}: “{self.text[:60]}…”"
+
+    def clean(self):
+        if self.source_id and self.source.body[self.source_start : self.source_end] != self.text:
+            raise ValidationError("The passage does not match the source's text at these offsets.", code="mismatch")
+
+
+class SourceQuerySet(models.QuerySet):
+    def listing(self):
+        """Sources without their (long) texts, for lists."""
+        return self.defer("body", "capture")
+
+
+class Source(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=300, blank=True, help_text="Empty when the capture gives no title.")
+    author = models.CharField(max_length=200, blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    language = models.CharField(max_length=16, default="en")
+    notes = models.TextField(blank=True, help_text="What is known, inferred or missing about this source.")
+    body = models.TextField(help_text="The cleaned article text; excerpt offsets index this string.")
+    capture = models.TextField(help_text="The page as captured, site chrome included, kept for provenance.")
+    capture_name = models.CharField(max_length=200, unique=True, help_text="File name of the original capture.")
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SourceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["published_on", "title"]
+
+    def __str__(self):
+        return self.display_title
+
+    @property
+    def display_title(self):
+        return self.title or f"Untitled commentary ({self.outlet or self.capture_name})"
+
+    def get_absolute_url(self):
+        return reverse("reader:source", args=[self.slug])
+
+
+def text_digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ExcerptQuerySet(models.QuerySet):
+    def with_public_links(self):
+        """Excerpts with their approved links and provisions prefetched, in two extra queries in all."""
+        return self.prefetch_related(
+            Prefetch(
+                "links",
+                queryset=ExcerptLink.objects.approved().select_related("provision__treaty"),
+                to_attr="public_links",
+            )
+        )
+
+
+class Excerpt(models.Model):
+    """A verbatim span of a source's cleaned body."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="excerpts")
+    start = models.PositiveIntegerField(help_text="Offset of the first character in the source's cleaned body.")
+    end = models.PositiveIntegerField(help_text="Offset just past the last character.")
+    text = models.TextField(help_text="The source's words at start:end, verbatim.")
+    digest = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the text: one excerpt per text.")
+
+    objects = ExcerptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=F("end")), name="excerpt_not_empty"),
+            models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="excerpt_offsets_match_text"),
+            models.UniqueConstraint(fields=["source", "start"], name="excerpt_start_unique_per_source"),
+            # A capture that repeats a paragraph must not yield the same excerpt twice.
+            models.UniqueConstraint(fields=["source", "digest"], name="excerpt_text_unique_per_source"),
+        ]
+
+    def __str__(self):
+        return f"{self.source.display_title}: “{self.text[:60]}…”"
+
+    def save(self, *args, **kwargs):
+        self.digest = text_digest(self.text)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.source_id and self.source.body[self.start : self.end] != self.text:
+            raise ValidationError("The excerpt does not match the source's text at these offsets.", code="mismatch")
+
+    def get_absolute_url(self):
+        return f"{self.source.get_absolute_url()}#excerpt-{self.pk}"
+
+
+class ExcerptLinkQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(state=ExcerptLink.State.APPROVED)
+
+    def awaiting_review(self):
+        return self.filter(state=ExcerptLink.State.PROPOSED)
+
+
+class ExcerptLink(models.Model):
+    """Says that an excerpt discusses a provision, how that was found, and whether a curator agreed."""
+
+    class Method(models.TextChoices):
+        EXPLICIT = "explicit", "Explicit reference in the text"
+        IMPLICIT = "implicit", "Implicit, set by a curator"
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, related_name="links")
+    provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="excerpt_links")
+    method = models.CharField(max_length=16, choices=Method, default=Method.IMPLICIT)
+    reference = models.CharField(
+        max_length=200, blank=True, help_text="The words that name the provision, e.g. “Articles 18–20”."
+    )
+    state = models.CharField(max_length=16, choices=State, default=State.PROPOSED)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        "auth.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ExcerptLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provision", "excerpt"]
+        constraints = [
+            models.UniqueConstraint(fields=["excerpt", "provision"], name="excerpt_link_unique"),
+            models.CheckConstraint(
+                condition=Q(method="implicit") | ~Q(reference=""), name="explicit_link_names_its_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.excerpt.source.display_title} → {self.provision}"

@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+reader_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
+        path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
+        path("sources/", views.source_list, name="sources"),
+        path("sources/<slug:source_slug>/", views.source_detail, name="source"),
+    ],
+    "reader",
+)
+
+urlpatterns = [
+    path("", include(reader_patterns)),
+    path("admin/", admin.site.urls),
+]

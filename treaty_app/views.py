@@ -1,0 +1,72 @@
+"""The public reader: read-only pages for the treaty, its provisions and the commentary on them."""
+
+from itertools import groupby
+
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_safe
+
+from .marking import mark_spans
+from .models import ExcerptLink, Provision, Source, Treaty
+
+
+@require_safe
+def home(request):
+    treaties = list(Treaty.objects.all()[:2])
+    if len(treaties) == 1:
+        return redirect(treaties[0])
+    return render(request, "treaty_app/home.html", {"treaties": Treaty.objects.all()})
+
+
+@require_safe
+def treaty_detail(request, treaty_slug):
+    treaty = get_object_or_404(Treaty, slug=treaty_slug)
+    provisions = treaty.provisions.in_order().with_public_counts().defer("text", "summary")
+    sources = Source.objects.listing()
+    return render(
+        request, "treaty_app/treaty_detail.html", {"treaty": treaty, "provisions": provisions, "sources": sources}
+    )
+
+
+@require_safe
+def provision_detail(request, treaty_slug, provision_slug):
+    provision = get_object_or_404(
+        Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
+    )
+    siblings = list(provision.treaty.provisions.in_order().only("slug", "kind", "number", "position", "treaty"))
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == provision.pk)
+    links = (
+        ExcerptLink.objects.approved()
+        .filter(provision=provision)
+        .select_related("excerpt__source")
+        .defer("excerpt__source__body", "excerpt__source__capture")
+        .order_by("excerpt__source__published_on", "excerpt__source_id", "excerpt__start")
+    )
+    commentary = [
+        (source, list(group)) for source, group in groupby(links, key=lambda link: link.excerpt.source)
+    ]
+    context = {
+        "treaty": provision.treaty,
+        "provision": provision,
+        "passages": provision.quoted_passages.select_related("source").defer("source__body", "source__capture"),
+        "commentary": commentary,
+        "previous": siblings[index - 1] if index > 0 else None,
+        "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+    }
+    return render(request, "treaty_app/provision_detail.html", context)
+
+
+@require_safe
+def source_list(request):
+    return render(request, "treaty_app/source_list.html", {"sources": Source.objects.listing()})
+
+
+@require_safe
+def source_detail(request, source_slug):
+    source = get_object_or_404(Source.objects.defer("capture"), slug=source_slug)
+    excerpts = [excerpt for excerpt in source.excerpts.with_public_links() if excerpt.public_links]
+    spans = [(excerpt.start, excerpt.end, excerpt) for excerpt in excerpts]
+    return render(
+        request,
+        "treaty_app/source_detail.html",
+        {"source": source, "paragraphs": mark_spans(source.body, spans), "excerpts": excerpts},
+    )
