@@ -47,3 +47,49 @@ def make_excerpt(source, start, end):
 
 def link(excerpt, provision, *, state=ExcerptLink.State.APPROVED, method=ExcerptLink.Method.IMPLICIT, **fields):
     return ExcerptLink.objects.create(excerpt=excerpt, provision=provision, state=state, method=method, **fields)
+
+
+def make_user(username, role="Analysts", **fields):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, password="a-long-test-password", **fields)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_annotation(provision, author, start, end, *, body="A note.", visibility="team", tags=(), **fields):
+    from annotations.anchoring import quote_selector
+    from annotations.models import Annotation
+
+    quote = quote_selector(provision.text, start, end)
+    annotation = Annotation.objects.create(
+        provision=provision, author=author, body=body, visibility=visibility, start=start, end=end,
+        exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, text_version=provision.text_version, **fields,
+    )
+    annotation.tags.set(tags)
+    return annotation
+
+
+def make_annotations(provision, author, count, *, tags=()):
+    """`count` annotations spread over the provision's text, overlapping, in one bulk insert."""
+    from annotations.anchoring import quote_selector
+    from annotations.models import Annotation
+
+    text, rows = provision.text, []
+    for i in range(count):
+        start = (i * 7) % max(1, len(text) - 12)
+        end = min(len(text), start + 5 + i % 9)
+        quote = quote_selector(text, start, end)
+        rows.append(Annotation(
+            provision=provision, author=author, body=f"Note {i} with *emphasis*.", body_html=f"<p>Note {i}</p>",
+            visibility="team", start=start, end=end, exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix,
+            text_version=provision.text_version,
+        ))
+    created = Annotation.objects.bulk_create(rows)
+    if tags:
+        through = Annotation.tags.through
+        through.objects.bulk_create(
+            [through(annotation_id=a.pk, tag_id=tag.pk) for a in created for tag in tags]
+        )
+    return created

@@ -122,7 +122,11 @@ _MONTH = (
     r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 # "June 26", "July 12, 2024", "12 July 2024", "2024-07-12".
-_DATE = rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}})"
+_DATE = (
+    rf"(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}\s+{_MONTH}(?:,?\s+\d{{4}})?"
+    r"|\d{4}-\d{2}-\d{2})"
+)
 # Optional time after the date: " - 16:20", " | 4:20 PM".
 _TIME = r"(?:\s*[-–—|,]?\s*\d{1,2}:\d{2}(?:\s*[AaPp]\.?[Mm]\.?)?)?"
 # A personal name of one to four words; letters, hyphens, apostrophes, initials.
@@ -170,8 +174,9 @@ _BIO_WINDOW = 2
 _MIN_PROSE_WORDS = 20
 
 # Folding for title/author comparison: curly and straight quotes and dashes are the same.
-_FOLD_TABLE = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"',
-                             "–": "-", "—": "-", "‐": "-", "‑": "-"})
+_FOLD_TABLE = str.maketrans(
+    {"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"', "–": "-", "—": "-", "‐": "-"}
+)
 _FOLD_TRAILING_RE = re.compile(r"[\s.:;,!?'\"]+$")
 
 

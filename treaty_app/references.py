@@ -123,7 +123,7 @@ _FOREIGN_HEADS = frozenset({
 _DETERMINERS = frozenset({"the", "this", "that", "its", "our", "said", "same", "aforementioned"})
 # Words that may qualify a treaty noun and still describe the 2024 treaty.
 _OUR_QUALIFIERS = frozenset({
-    "new", "present", "current", "latest", "recent", "2024", "comprehensive", "strategic",
+    "new", "present", "current", "latest", "recent", "2024", "june", "comprehensive", "strategic",
     "partnership", "bilateral", "landmark", "dprk", "russia", "russian", "north", "korea",
     "korean", "pyongyang", "moscow",
 })
@@ -212,9 +212,11 @@ def _parse_body(
         else:
             if token_kind != kind or (token.group("roman") == "I" and not capitalised):
                 break
-            if not plural and not (pending == "range" and pending_text.strip() == pending_text
-                                   and len(segments) == 1 and len(segments[0]) == 1):
-                break  # "Article 4 and 5 countries": singular keyword, single number
+            # A singular keyword takes one number ("Article 4 and 5 countries" is art-4),
+            # except for a tight dash range straight after it ("Article 4-6").
+            tight_range = pending == "range" and pending_text == pending_text.strip()
+            if not plural and not (tight_range and segments == [segments[0][:1]]):
+                break
         if pending == "range" and segments and len(segments[-1]) == 1:
             segments[-1].append(value)
         else:

@@ -142,7 +142,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "annotations:home"
 LOGOUT_REDIRECT_URL = "/"
 
 # Security: strict by default, relaxed only where DEBUG needs plain HTTP.

@@ -1,0 +1,194 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .anchoring import AnchorError, check_span, quote_selector
+from .models import Annotation, Tag
+from .sanitize import render_markdown
+
+BODY_MAX_LENGTH = 20_000
+
+# anchoring's messages are for developers; analysts get these.
+ANCHOR_MESSAGES = {
+    "out_of_range": "The selection lies outside the text. Select the words again.",
+    "empty": "Select at least one character to annotate.",
+    "quote_mismatch": (
+        "The selected words no longer match the text (it may have changed since the page was loaded). "
+        "Select them again."
+    ),
+}
+
+
+class TagField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, tag):
+        return tag.name
+
+
+class NoteFields(forms.ModelForm):
+    """What an analyst writes: the note, its tags and who may see it."""
+
+    body = forms.CharField(
+        label="Note", widget=forms.Textarea(attrs={"rows": 4}), max_length=BODY_MAX_LENGTH,
+        help_text="Markdown: *emphasis*, **strong**, lists, > quotes, `code`, [links](https://…).",
+    )
+    tags = TagField(queryset=Tag.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+    new_tags = forms.CharField(
+        label="New tags", required=False, max_length=300,
+        help_text="Comma-separated names of tags to create, e.g. legal-threshold, sanctions.",
+    )
+
+    class Meta:
+        model = Annotation
+        fields = ["body", "tags", "visibility"]
+
+    def __init__(self, *args, tags=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if tags is not None:
+            # The caller already fetched the vocabulary: reuse it rather than query again.
+            self.fields["tags"].queryset = Tag.objects.all()
+            self.fields["tags"].choices = [(tag.pk, tag.name) for tag in tags]
+        visibility = self.fields["visibility"]
+        visibility.choices = [c for c in visibility.choices if c[0] != Annotation.Visibility.PUBLIC]
+        if self.instance.visibility == Annotation.Visibility.PUBLIC:
+            visibility.choices = Annotation.Visibility.choices
+            visibility.disabled = True
+            visibility.help_text = "Published by a curator: withdraw it in the review queue to change this."
+
+    def clean_new_tags(self):
+        names = [name.strip() for name in self.cleaned_data["new_tags"].split(",") if name.strip()]
+        for name in names:
+            if len(name) > 60:
+                raise ValidationError(f"“{name[:20]}…” is too long for a tag (60 characters at most).", code="tag_too_long")
+            if not slugify(name):
+                raise ValidationError(f"“{name}” needs at least one letter or digit.", code="tag_unnamed")
+        return names
+
+    def save_tags(self, annotation, author):
+        tags = list(self.cleaned_data["tags"])
+        for name in self.cleaned_data["new_tags"]:
+            tag, _ = Tag.objects.get_or_create(slug=slugify(name)[:60], defaults={"name": name, "created_by": author})
+            tags.append(tag)
+        annotation.tags.set(tags)
+
+
+class AnnotationForm(NoteFields):
+    """A new annotation on a span of a target's text (a provision's wording or an excerpt).
+
+    With JavaScript, the browser sends the selection's code-point offsets and the quote, and the
+    server re-checks them. Without it, the analyst types the exact words and the server finds them,
+    provided they occur once.
+    """
+
+    exact = forms.CharField(
+        label="Words to annotate", widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Select words in the text, or type them exactly as they stand.",
+        strip=False,
+    )
+    start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    excerpt = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    field_order = ["exact", "body", "tags", "new_tags", "visibility"]
+
+    def __init__(self, *args, provision, excerpts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provision = provision
+        self.excerpts = {excerpt.pk: excerpt for excerpt in excerpts}
+
+    def clean(self):
+        cleaned = super().clean()
+        exact, start, end = cleaned.get("exact"), cleaned.get("start"), cleaned.get("end")
+        if not exact:
+            return cleaned
+        target = self.provision
+        text = self.provision.text
+        if cleaned.get("excerpt") is not None:
+            target = self.excerpts.get(cleaned["excerpt"])
+            if target is None:
+                raise ValidationError("That commentary excerpt is not shown beside this provision.", code="bad_target")
+            text = target.text
+        if not text:
+            raise ValidationError("Glossa holds no wording of this provision to annotate.", code="no_text")
+        if start is None or end is None:
+            start, end = self.locate(text, exact)
+        try:
+            check_span(text, start, end, exact)
+        except AnchorError as error:
+            raise ValidationError(ANCHOR_MESSAGES.get(error.code, str(error)), code=error.code) from None
+        cleaned["target"], cleaned["start"], cleaned["end"] = target, start, end
+        return cleaned
+
+    def locate(self, text, exact):
+        count = text.count(exact)
+        if count == 0:
+            raise ValidationError("These words are not in the text: check spelling and punctuation.", code="not_found")
+        if count > 1:
+            raise ValidationError(
+                f"These words occur {count} times in the text: add a few words around them.", code="ambiguous"
+            )
+        start = text.index(exact)
+        return start, start + len(exact)
+
+    @transaction.atomic
+    def save(self, *, author):
+        target, start, end = self.cleaned_data["target"], self.cleaned_data["start"], self.cleaned_data["end"]
+        text = target.text
+        quote = quote_selector(text, start, end)
+        annotation = self.instance
+        annotation.author = author
+        annotation.provision = self.provision if target is self.provision else None
+        annotation.excerpt = None if target is self.provision else target
+        annotation.start, annotation.end = start, end
+        annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
+        annotation.text_version = self.provision.text_version if target is self.provision else None
+        annotation.save()
+        self.save_tags(annotation, author)
+        return annotation
+
+
+class AnnotationEditForm(NoteFields):
+    """An edit of the note, tags or visibility, refused when someone saved the annotation meanwhile."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    field_order = ["body", "tags", "new_tags", "visibility"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+
+    @transaction.atomic
+    def save(self, *, author):
+        """Save if the annotation is still at the version the editor saw; return False if it is not."""
+        data = self.cleaned_data
+        visibility = self.instance.visibility if self.fields["visibility"].disabled else data["visibility"]
+        # One conditional UPDATE is the check and the write: no edit can slip in between.
+        saved = Annotation.objects.filter(pk=self.instance.pk, version=data["version"]).update(
+            body=data["body"],
+            body_html=render_markdown(data["body"]),
+            visibility=visibility,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        if saved:
+            self.save_tags(self.instance, author)
+        return bool(saved)
+
+
+class ReplyForm(forms.ModelForm):
+    body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 2}), max_length=BODY_MAX_LENGTH)
+
+    class Meta:
+        model = Annotation
+        fields = ["body"]
+
+    @transaction.atomic
+    def save(self, *, author, parent):
+        reply = self.instance
+        reply.author, reply.parent, reply.visibility = author, parent, parent.visibility
+        reply.save()
+        return reply

@@ -1,0 +1,38 @@
+"""The two roles and what each may do; the groups are made by a data migration from this table."""
+
+ANALYSTS = "Analysts"
+CURATORS = "Curators"
+
+ROLE_PERMISSIONS = {
+    ANALYSTS: {
+        "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
+                        "view_tag", "add_tag"],
+        "treaty_app": ["view_treaty", "view_provision", "view_source", "view_excerpt", "view_excerptlink",
+                       "view_quotedpassage"],
+    },
+    CURATORS: {
+        "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
+                        "hide_annotation", "publish_annotation",
+                        "view_tag", "add_tag", "change_tag", "delete_tag"],
+        "treaty_app": ["view_treaty", "change_treaty",
+                       "view_provision", "change_provision",
+                       "view_source", "change_source",
+                       "view_excerpt", "add_excerpt", "change_excerpt",
+                       "view_excerptlink", "add_excerptlink", "change_excerptlink", "delete_excerptlink",
+                       "view_quotedpassage", "change_quotedpassage"],
+    },
+}
+
+
+def grant_role_permissions(group_model, permission_model):
+    """Create the groups (if missing) and give each exactly the permissions in ROLE_PERMISSIONS."""
+    for role, by_app in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        permissions = []
+        for app_label, codenames in by_app.items():
+            found = list(permission_model.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+            missing = set(codenames) - {p.codename for p in found}
+            if missing:
+                raise RuntimeError(f"{role}: permissions {sorted(missing)} of {app_label} do not exist.")
+            permissions += found
+        group.permissions.set(permissions)

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "annotations"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tags.css", views.tag_styles, name="tag-styles"),
+    path("annotations/<int:pk>/edit/", views.annotation_edit, name="edit"),
+    path("annotations/<int:pk>/reply/", views.annotation_reply, name="reply"),
+    path("annotations/<int:pk>/delete/", views.annotation_delete, name="delete"),
+    path("annotations/<int:pk>/restore/", views.annotation_restore, name="restore"),
+    path("annotations/<int:pk>/hide/", views.annotation_hide, name="hide"),
+    path("<slug:treaty_slug>/<slug:provision_slug>/", views.workspace, name="workspace"),
+    path("<slug:treaty_slug>/<slug:provision_slug>/annotations/", views.annotation_create, name="create"),
+]

@@ -1,0 +1,306 @@
+"""The analysts' workspace: a provision with its annotations, created and edited in place.
+
+One function view serves each page and its HTMX fragment. Every form also works as a plain
+post-and-redirect, so the workspace is usable without JavaScript.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
+
+from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
+
+from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
+from .highlighting import highlight_runs
+from .models import UNDO_WINDOW, Annotation, Tag
+
+team_required = permission_required("annotations.view_annotation", raise_exception=True)
+
+WORKSPACE = "annotations/workspace.html"
+
+
+class Filters:
+    """The tag, author and visibility filters, read from the query string."""
+
+    def __init__(self, params):
+        self.tag = params.get("tag", "")
+        self.author = params.get("author", "")
+        self.visibility = params.get("visibility", "")
+        if self.visibility not in Annotation.Visibility.values:
+            self.visibility = ""
+
+    def apply(self, annotations):
+        if self.tag:
+            annotations = annotations.filter(tags__slug=self.tag)
+        if self.author:
+            annotations = annotations.filter(author__username=self.author)
+        if self.visibility:
+            annotations = annotations.filter(visibility=self.visibility)
+        return annotations
+
+    @property
+    def active(self):
+        return bool(self.tag or self.author or self.visibility)
+
+    @property
+    def query(self):
+        params = {k: v for k, v in [("tag", self.tag), ("author", self.author), ("visibility", self.visibility)] if v}
+        return f"?{urlencode(params)}" if params else ""
+
+
+def get_provision(treaty_slug, provision_slug):
+    return get_object_or_404(Provision.objects.select_related("treaty"), treaty__slug=treaty_slug, slug=provision_slug)
+
+
+def workspace_url(provision, filters=None):
+    url = reverse("annotations:workspace", args=[provision.treaty.slug, provision.slug])
+    return url + (filters.query if filters else "")
+
+
+def workspace_context(request, provision, filters, **extra):
+    """Everything the workspace shows, in a fixed number of queries however many annotations there are."""
+    user = request.user
+    visible = Annotation.objects.live().visible_to(user)
+    annotations = list(filters.apply(visible.on_provision(provision)).for_panel().distinct())
+    placed = [a for a in annotations if a.is_placed]
+    adrift = [a for a in annotations if not a.is_placed]
+
+    links = list(
+        ExcerptLink.objects.approved()
+        .filter(provision=provision)
+        .select_related("excerpt__source")
+        .defer("excerpt__source__body", "excerpt__source__capture")
+        .order_by("excerpt__source__published_on", "excerpt__source_id", "excerpt__start")
+    )
+    excerpts = [link.excerpt for link in links]
+    excerpt_annotations = list(
+        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel().distinct().order_by("start", "pk")
+    )
+    by_excerpt = {}
+    for annotation in excerpt_annotations:
+        by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
+    for excerpt in excerpts:
+        excerpt.runs = highlight_runs(excerpt.text, by_excerpt.get(excerpt.pk, []))
+        excerpt.annotation_list = by_excerpt.get(excerpt.pk, [])
+
+    tags = list(Tag.objects.all())
+    authors = (
+        Annotation.objects.live().visible_to(user).filter(Q(provision=provision) | Q(excerpt__in=excerpts))
+        .values_list("author__username", flat=True).distinct().order_by("author__username")
+    )
+    recently_deleted = Annotation.objects.filter(
+        author=user, deleted_at__gte=timezone.now() - UNDO_WINDOW
+    ).filter(Q(provision=provision) | Q(excerpt__in=excerpts) | Q(parent__provision=provision))
+    context = {
+        "treaty": provision.treaty,
+        "provision": provision,
+        "here": workspace_url(provision),
+        # Cards build their action URLs on this prefix: reversing six URLs per card costs more than
+        # the rest of the page once there are a thousand cards.
+        "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
+        "runs": highlight_runs(provision.text, placed),
+        "annotations": annotations + excerpt_annotations,
+        "adrift": adrift,
+        "excerpts": excerpts,
+        "tags": tags,
+        "authors": list(authors),
+        "visibilities": Annotation.Visibility.choices,
+        "filters": filters,
+        "recently_deleted": list(recently_deleted),
+        "can_hide": user.has_perm("annotations.hide_annotation"),
+        "form": AnnotationForm(provision=provision, excerpts=excerpts, tags=tags),
+        "reply_form": ReplyForm(),
+    }
+    context.update(extra)
+    return context
+
+
+def render_workspace(request, provision, filters, status=200, **extra):
+    template = WORKSPACE + ("#workspace-body" if request.htmx else "")
+    return render(request, template, workspace_context(request, provision, filters, **extra), status=status)
+
+
+@login_required
+@team_required
+@require_GET
+def home(request):
+    counts = dict(
+        Annotation.objects.live().visible_to(request.user).roots().filter(provision__isnull=False)
+        .values_list("provision").annotate(count=Count("pk")).order_by()
+    )
+    treaties = list(Treaty.objects.prefetch_related("provisions"))
+    for treaty in treaties:
+        for provision in treaty.provisions.all():
+            provision.annotation_count = counts.get(provision.pk, 0)
+    return render(request, "annotations/home.html", {"treaties": treaties})
+
+
+@login_required
+@team_required
+@require_GET
+@vary_on_headers("HX-Request")
+def workspace(request, treaty_slug, provision_slug):
+    provision = get_provision(treaty_slug, provision_slug)
+    return render_workspace(request, provision, Filters(request.GET))
+
+
+@login_required
+@permission_required("annotations.add_annotation", raise_exception=True)
+@require_POST
+def annotation_create(request, treaty_slug, provision_slug):
+    provision = get_provision(treaty_slug, provision_slug)
+    filters = Filters(request.GET)
+    excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
+    form = AnnotationForm(request.POST, provision=provision, excerpts=excerpts)
+    if not form.is_valid():
+        return render_workspace(request, provision, filters, status=422, form=form)
+    annotation = form.save(author=request.user)
+    if not request.htmx:
+        messages.success(request, "Annotation saved.")
+        return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
+    return render_workspace(request, provision, filters, created=annotation)
+
+
+def get_own_annotation(request, pk):
+    annotation = get_object_or_404(
+        Annotation.objects.live().select_related("provision__treaty", "parent__provision__treaty", "excerpt"), pk=pk
+    )
+    if annotation.author_id != request.user.pk:
+        raise PermissionDenied("Only the author can change this annotation.")
+    return annotation
+
+
+def home_provision(annotation):
+    """The provision whose workspace shows this annotation."""
+    root = annotation.parent or annotation
+    if root.provision_id:
+        return root.provision
+    link = root.excerpt.links.select_related("provision__treaty").order_by("provision__position").first()
+    return link.provision
+
+
+def render_edit_form(request, annotation, form, provision, filters, status=200, conflict=False):
+    template = "annotations/edit.html" + ("#annotation-edit" if request.htmx else "")
+    context = {"annotation": annotation, "form": form, "provision": provision, "filters": filters, "conflict": conflict}
+    response = render(request, template, context, status=status)
+    if request.htmx and status != 200:
+        # The form posts to the whole workspace; a refused edit goes back into its own card instead.
+        response = reswap(retarget(response, f"#annotation-{annotation.pk}"), "outerHTML")
+    return response
+
+
+@login_required
+@team_required
+@require_http_methods(["GET", "POST"])
+def annotation_edit(request, pk):
+    annotation = get_own_annotation(request, pk)
+    provision = home_provision(annotation)
+    filters = Filters(request.GET)
+    if request.method == "GET":
+        return render_edit_form(request, annotation, AnnotationEditForm(instance=annotation), provision, filters)
+
+    form = AnnotationEditForm(request.POST, instance=annotation)
+    if not form.is_valid():
+        return render_edit_form(request, annotation, form, provision, filters, status=422)
+    if not form.save(author=request.user):
+        annotation.refresh_from_db()
+        # Keep the draft, but let a second save deliberately replace the current text.
+        draft = request.POST.copy()
+        draft["version"] = annotation.version
+        conflict_form = AnnotationEditForm(draft, instance=annotation)
+        return render_edit_form(request, annotation, conflict_form, provision, filters, status=409, conflict=True)
+    if not request.htmx:
+        messages.success(request, "Annotation updated.")
+        return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
+    return render_workspace(request, provision, filters)
+
+
+@login_required
+@permission_required("annotations.add_annotation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def annotation_reply(request, pk):
+    visible = Annotation.objects.live().visible_to(request.user).roots()
+    parent = get_object_or_404(visible.select_related("provision__treaty", "excerpt", "author"), pk=pk)
+    provision = home_provision(parent)
+    filters = Filters(request.GET)
+    form = ReplyForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        template = "annotations/reply.html" + ("#reply-form" if request.htmx else "")
+        context = {"parent": parent, "form": form, "provision": provision, "filters": filters}
+        return render(request, template, context, status=200 if request.method == "GET" else 422)
+    reply = form.save(author=request.user, parent=parent)
+    if not request.htmx:
+        messages.success(request, "Reply saved.")
+        return redirect(workspace_url(provision, filters) + f"#annotation-{reply.pk}")
+    return render_workspace(request, provision, filters)
+
+
+@login_required
+@team_required
+@require_http_methods(["GET", "POST"])
+def annotation_delete(request, pk):
+    annotation = get_own_annotation(request, pk)
+    provision = home_provision(annotation)
+    filters = Filters(request.GET)
+    if request.method == "GET":
+        template = "annotations/delete.html" + ("#confirm-delete" if request.htmx else "")
+        return render(request, template, {"annotation": annotation, "provision": provision, "filters": filters})
+    annotation.deleted_at = timezone.now()
+    annotation.save(update_fields=["deleted_at"])
+    if not request.htmx:
+        messages.success(request, "Annotation deleted. You can undo this for 15 minutes.")
+        return redirect(workspace_url(provision, filters))
+    return render_workspace(request, provision, filters)
+
+
+@login_required
+@team_required
+@require_POST
+def annotation_restore(request, pk):
+    annotation = get_object_or_404(
+        Annotation.objects.filter(deleted_at__isnull=False).select_related("provision__treaty", "excerpt"), pk=pk
+    )
+    if annotation.author_id != request.user.pk:
+        raise PermissionDenied("Only the author can restore this annotation.")
+    provision = home_provision(annotation)
+    filters = Filters(request.GET)
+    if not annotation.can_be_restored:
+        return HttpResponse("This annotation was deleted too long ago to be restored here; ask a curator.", status=410)
+    annotation.deleted_at = None
+    annotation.save(update_fields=["deleted_at"])
+    if not request.htmx:
+        messages.success(request, "Annotation restored.")
+        return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
+    return render_workspace(request, provision, filters)
+
+
+@login_required
+@permission_required("annotations.hide_annotation", raise_exception=True)
+@require_POST
+def annotation_hide(request, pk):
+    annotation = get_object_or_404(Annotation.objects.live().select_related("provision__treaty", "excerpt"), pk=pk)
+    provision = home_provision(annotation)
+    filters = Filters(request.GET)
+    annotation.hidden_at, annotation.hidden_by = timezone.now(), request.user
+    annotation.save(update_fields=["hidden_at", "hidden_by"])
+    if not request.htmx:
+        messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
+        return redirect(workspace_url(provision, filters))
+    return render_workspace(request, provision, filters)
+
+
+@login_required
+@require_GET
+def tag_styles(request):
+    """Tag colours as a stylesheet: the CSP allows no inline styles."""
+    rules = [f".tag-{tag.slug} {{ --tag-colour: {tag.colour}; }}" for tag in Tag.objects.only("slug", "colour")]
+    return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")

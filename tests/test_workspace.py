@@ -1,0 +1,301 @@
+import time
+from datetime import timedelta
+
+from django.db import connection
+from django.test import Client, TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from annotations.models import Annotation, Tag
+from treaty_app.models import ExcerptLink
+
+from .factories import link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
+
+TEXT = (
+    "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
+    "countries and thus finds itself in a state of war, the other Party shall immediately provide military and "
+    "other assistance with all means in its possession."
+)
+QUOTE = "and thus finds itself in a state of war"
+HTMX = {"HX-Request": "true"}
+
+
+class WorkspaceTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.treaty = make_treaty(slug="t")
+        cls.provision = make_provision(cls.treaty, number=4, text=TEXT)
+        cls.analyst = make_user("ana")
+        cls.other = make_user("bob")
+        cls.curator = make_user("cora", role="Curators", is_staff=True)
+        cls.outsider = make_user("olga", role=None)
+        cls.tag = Tag.objects.create(name="military-assistance", slug="military-assistance", colour="#cc3333")
+        cls.url = reverse("annotations:workspace", args=["t", "art-4"])
+        cls.create_url = reverse("annotations:create", args=["t", "art-4"])
+
+    def setUp(self):
+        self.client.force_login(self.analyst)
+
+    def create_data(self, **overrides):
+        start = TEXT.index(QUOTE)
+        return {"exact": QUOTE, "start": start, "end": start + len(QUOTE), "body": "Why this matters.",
+                "visibility": "team", "tags": [self.tag.pk]} | overrides
+
+
+class AccessTests(WorkspaceTestCase):
+    def test_login_required(self):
+        """Anonymous visitors are sent to the login page."""
+        self.client.logout()
+        response = self.client.get(self.url)
+        self.assertRedirects(response, f"{reverse('login')}?next={self.url}")
+
+    def test_only_analysts_and_curators(self):
+        """A logged-in user with no role gets a 403, not the workspace."""
+        self.client.force_login(self.outsider)
+        self.assertEqual(self.client.get(self.url).status_code, 403)
+        self.assertEqual(self.client.post(self.create_url, self.create_data()).status_code, 403)
+
+    def test_csrf_is_enforced_for_htmx_posts(self):
+        """An HTMX post without the CSRF token is refused."""
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.analyst)
+        response = client.post(self.create_url, self.create_data(), headers=HTMX)
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(Annotation.objects.exists())
+
+    def test_workspace_page_carries_the_csrf_header_for_htmx(self):
+        """The page sends the CSRF token as a header on every HTMX request."""
+        response = self.client.get(self.url)
+        self.assertContains(response, "hx-headers='{\"X-CSRFToken\": \"")
+
+
+class CreateTests(WorkspaceTestCase):
+    def test_plain_post_redirects(self):
+        """Without JavaScript, a valid form posts and redirects to the new card."""
+        response = self.client.post(self.create_url, self.create_data())
+        annotation = Annotation.objects.get()
+        self.assertRedirects(response, f"{self.url}#annotation-{annotation.pk}")
+        self.assertEqual((annotation.exact, annotation.author, annotation.text_version), (QUOTE, self.analyst, 1))
+        self.assertEqual(annotation.prefix, TEXT[annotation.start - 32 : annotation.start])
+        self.assertEqual(list(annotation.tags.all()), [self.tag])
+
+    def test_htmx_post_returns_fragment_with_card_and_highlight(self):
+        """With HTMX, the response is the workspace fragment with the new card and its highlight."""
+        response = self.client.post(self.create_url, self.create_data(), headers=HTMX)
+        annotation = Annotation.objects.get()
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, f'id="annotation-{annotation.pk}"')
+        self.assertContains(response, f'id="hl-{annotation.pk}"')
+        self.assertContains(response, f">{QUOTE}</mark>", html=False)
+
+    def test_quote_mismatch_is_422_with_message(self):
+        """Offsets that do not hold the quote are refused with a clear message; nothing is saved."""
+        response = self.client.post(self.create_url, self.create_data(start=0, end=len(QUOTE)), headers=HTMX)
+        self.assertEqual(response.status_code, 422)
+        self.assertContains(response, "no longer match", status_code=422)
+        self.assertEqual(response.context["form"].errors.as_data()["__all__"][0].code, "quote_mismatch")
+        self.assertFalse(Annotation.objects.exists())
+
+    def test_out_of_range_is_422(self):
+        """Offsets past the end of the text are refused."""
+        response = self.client.post(self.create_url, self.create_data(start=5000, end=5039))
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(response.context["form"].errors.as_data()["__all__"][0].code, "out_of_range")
+
+    def test_without_javascript_the_words_are_found(self):
+        """Typed words that occur once are located by the server."""
+        self.client.post(self.create_url, self.create_data(start="", end=""))
+        annotation = Annotation.objects.get()
+        self.assertEqual(TEXT[annotation.start : annotation.end], QUOTE)
+
+    def test_ambiguous_typed_words_are_refused(self):
+        """Typed words that occur several times ask for more context."""
+        response = self.client.post(self.create_url, self.create_data(exact="the", start="", end=""))
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual(response.context["form"].errors.as_data()["__all__"][0].code, "ambiguous")
+
+    def test_empty_note_keeps_the_draft(self):
+        """A missing note is a 422 that keeps the selection in the form."""
+        response = self.client.post(self.create_url, self.create_data(body=""))
+        self.assertEqual(response.status_code, 422)
+        self.assertContains(response, QUOTE, status_code=422)
+
+    def test_new_tags_are_created(self):
+        """Analysts may create tags while annotating."""
+        self.client.post(self.create_url, self.create_data(new_tags="legal-threshold, Sanctions"))
+        annotation = Annotation.objects.get()
+        self.assertEqual(sorted(annotation.tags.values_list("slug", flat=True)),
+                         ["legal-threshold", "military-assistance", "sanctions"])
+
+    def test_public_visibility_cannot_be_chosen(self):
+        """Only a curator's publication makes an annotation public."""
+        response = self.client.post(self.create_url, self.create_data(visibility="public"))
+        self.assertEqual(response.status_code, 422)
+
+    def test_markdown_is_sanitised(self):
+        """Script in a note never reaches the page."""
+        self.client.post(self.create_url, self.create_data(body="**bold** <script>alert(1)</script> [x](javascript:alert(2))"))
+        response = self.client.get(self.url)
+        self.assertContains(response, "<strong>bold</strong>")
+        self.assertNotContains(response, "<script>alert")
+        self.assertNotContains(response, "javascript:alert")
+
+    def test_annotate_an_excerpt(self):
+        """An analyst may annotate a commentary excerpt shown beside the provision."""
+        source = make_source("A claim that Article 4 means automatic intervention.")
+        excerpt = make_excerpt(source, 0, len(source.body))
+        link(excerpt, self.provision)
+        start = source.body.index("automatic intervention")
+        data = {"exact": "automatic intervention", "start": start, "end": start + 22, "excerpt": excerpt.pk,
+                "body": "Disputed.", "visibility": "team"}
+        response = self.client.post(self.create_url, data, headers=HTMX)
+        self.assertEqual(response.status_code, 200, response.content[:500])
+        annotation = Annotation.objects.get()
+        self.assertEqual((annotation.excerpt, annotation.provision), (excerpt, None))
+        self.assertContains(response, f'id="hl-{annotation.pk}"')
+
+    def test_an_unlinked_excerpt_is_refused(self):
+        """An excerpt not approved for this provision cannot be the target."""
+        source = make_source("A claim that Article 4 means automatic intervention.")
+        excerpt = make_excerpt(source, 0, len(source.body))
+        link(excerpt, self.provision, state=ExcerptLink.State.PROPOSED)
+        start = source.body.index("automatic")
+        data = {"exact": "automatic", "start": start, "end": start + 9, "excerpt": excerpt.pk, "body": "x", "visibility": "team"}
+        self.assertEqual(self.client.post(self.create_url, data).status_code, 422)
+
+
+class EditDeleteTests(WorkspaceTestCase):
+    def setUp(self):
+        super().setUp()
+        start = TEXT.index(QUOTE)
+        self.annotation = make_annotation(self.provision, self.analyst, start, start + len(QUOTE), body="First.")
+        self.edit_url = reverse("annotations:edit", args=[self.annotation.pk])
+
+    def test_edit_in_place(self):
+        """An HTMX edit returns the workspace with the new text; the version goes up."""
+        form = self.client.get(self.edit_url, headers=HTMX)
+        self.assertContains(form, 'name="version" value="1"')
+        response = self.client.post(self.edit_url, {"body": "Second.", "visibility": "private", "version": 1}, headers=HTMX)
+        self.assertContains(response, "<p>Second.</p>")
+        self.annotation.refresh_from_db()
+        self.assertEqual((self.annotation.body, self.annotation.version, self.annotation.visibility), ("Second.", 2, "private"))
+
+    def test_stale_edit_is_409_and_keeps_the_draft(self):
+        """An edit made against an old version is refused with the current text shown and the draft kept."""
+        self.client.post(self.edit_url, {"body": "Saved by another tab.", "visibility": "team", "version": 1})
+        response = self.client.post(self.edit_url, {"body": "My draft.", "visibility": "team", "version": 1}, headers=HTMX)
+        self.assertEqual(response.status_code, 409)
+        self.assertContains(response, "Saved by another tab.", status_code=409)
+        self.assertContains(response, "My draft.", status_code=409)
+        self.assertEqual(response["HX-Retarget"], f"#annotation-{self.annotation.pk}")
+        self.annotation.refresh_from_db()
+        self.assertEqual(self.annotation.body, "Saved by another tab.")
+
+    def test_only_the_author_edits(self):
+        """Another analyst can neither edit nor delete the annotation."""
+        self.client.force_login(self.other)
+        self.assertEqual(self.client.post(self.edit_url, {"body": "x", "visibility": "team", "version": 1}).status_code, 403)
+        self.assertEqual(self.client.post(reverse("annotations:delete", args=[self.annotation.pk])).status_code, 403)
+        self.annotation.refresh_from_db()
+        self.assertEqual(self.annotation.body, "First.")
+
+    def test_delete_confirms_then_soft_deletes_and_undoes(self):
+        """Delete asks first, hides the annotation, and the author can undo it."""
+        delete_url = reverse("annotations:delete", args=[self.annotation.pk])
+        confirm = self.client.get(delete_url, headers=HTMX)
+        self.assertContains(confirm, "Delete this annotation?")
+        self.client.post(delete_url, headers=HTMX)
+        self.annotation.refresh_from_db()
+        self.assertIsNotNone(self.annotation.deleted_at)
+        page = self.client.get(self.url)
+        self.assertNotContains(page, f'id="annotation-{self.annotation.pk}"')
+        self.assertContains(page, "Undo")
+        self.client.post(reverse("annotations:restore", args=[self.annotation.pk]))
+        self.annotation.refresh_from_db()
+        self.assertIsNone(self.annotation.deleted_at)
+
+    def test_undo_expires(self):
+        """After the undo window, restoring is refused with a 410 (a curator can still restore)."""
+        Annotation.objects.filter(pk=self.annotation.pk).update(deleted_at=timezone.now() - timedelta(hours=1))
+        response = self.client.post(reverse("annotations:restore", args=[self.annotation.pk]))
+        self.assertEqual(response.status_code, 410)
+
+    def test_curator_hides_any(self):
+        """A curator can hide another analyst's annotation; an analyst cannot."""
+        hide_url = reverse("annotations:hide", args=[self.annotation.pk])
+        self.client.force_login(self.other)
+        self.assertEqual(self.client.post(hide_url).status_code, 403)
+        self.client.force_login(self.curator)
+        self.client.post(hide_url)
+        self.annotation.refresh_from_db()
+        self.assertEqual(self.annotation.hidden_by, self.curator)
+        self.assertNotContains(self.client.get(self.url), f'id="annotation-{self.annotation.pk}"')
+
+    def test_reply(self):
+        """Another analyst replies in place; the reply shows under the card."""
+        self.client.force_login(self.other)
+        reply_url = reverse("annotations:reply", args=[self.annotation.pk])
+        self.assertContains(self.client.get(reply_url, headers=HTMX), 'name="body"')
+        self.assertEqual(self.client.post(reply_url, {"body": ""}, headers=HTMX).status_code, 422)
+        response = self.client.post(reply_url, {"body": "I disagree."}, headers=HTMX)
+        self.assertContains(response, "I disagree.")
+        reply = Annotation.objects.get(parent=self.annotation)
+        self.assertEqual((reply.author, reply.start), (self.other, None))
+
+
+class VisibilityAndFilterTests(WorkspaceTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.private = make_annotation(cls.provision, cls.analyst, 0, 6, body="Mine only.", visibility="private")
+        cls.team = make_annotation(cls.provision, cls.other, 10, 20, body="Team note.", tags=[cls.tag])
+        cls.overlap = make_annotation(cls.provision, cls.other, 15, 30, body="Overlapping.")
+
+    def test_private_annotations_stay_private(self):
+        """Another analyst never sees a private annotation."""
+        self.client.force_login(self.other)
+        response = self.client.get(self.url)
+        self.assertNotContains(response, "Mine only.")
+        self.assertContains(response, "Team note.")
+
+    def test_overlapping_spans_render(self):
+        """Overlapping annotations render as runs that name every annotation covering them."""
+        response = self.client.get(self.url)
+        self.assertContains(response, f'data-annotations="{self.team.pk} {self.overlap.pk}"')
+
+    def test_filters_narrow_cards_and_highlights(self):
+        """A tag filter keeps only matching cards and highlights, as a fragment for HTMX."""
+        response = self.client.get(self.url, {"tag": self.tag.slug}, headers=HTMX)
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, "Team note.")
+        self.assertNotContains(response, "Overlapping.")
+        self.assertNotContains(response, f'id="hl-{self.overlap.pk}"')
+        self.assertEqual(response["Vary"].count("HX-Request"), 1)
+
+    def test_author_and_visibility_filters(self):
+        """Author and visibility filters combine."""
+        response = self.client.get(self.url, {"author": "bob", "visibility": "team"})
+        self.assertContains(response, "Team note.")
+        self.assertNotContains(response, "Mine only.")
+
+
+class QueryCountTests(WorkspaceTestCase):
+    def test_workspace_queries_do_not_grow_with_annotations(self):
+        """The workspace costs the same queries with 10 annotations as with 1,000 (figures printed)."""
+        make_annotations(self.provision, self.other, 10, tags=[self.tag])
+        self.client.get(self.url)
+        with CaptureQueriesContext(connection) as ten:
+            started = time.perf_counter()
+            self.client.get(self.url)
+            ten_ms = (time.perf_counter() - started) * 1000
+        make_annotations(self.provision, self.other, 990, tags=[self.tag])
+        with CaptureQueriesContext(connection) as thousand:
+            started = time.perf_counter()
+            response = self.client.get(self.url)
+            thousand_ms = (time.perf_counter() - started) * 1000
+        self.assertContains(response, 'data-annotation="', count=1000)
+        self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
+        print(f"\nworkspace: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
+              f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")
