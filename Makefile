@@ -26,6 +26,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py migrate --no-input --verbosity 0
 	DEBUG=1 $(PY) manage.py load_corpus
+	DEBUG=1 $(PY) manage.py setup_dev_accounts
 	@echo; echo "Glossa is starting at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"; echo
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 

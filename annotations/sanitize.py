@@ -11,19 +11,21 @@ Two layers, so that a bug in either one alone does not become an XSS:
    word "bold", never as live markup, and a ``<script>`` block as harmless escaped text.
    HTML entities such as ``&copy;`` are kept, they are text.  ``<`` inside code spans and
    blocks is escaped by Markdown itself.
-2. **bleach**, with one cached :class:`bleach.Cleaner`: only the tags in :data:`ALLOWED_TAGS`,
-   only ``href``/``title`` on links, only the :data:`ALLOWED_PROTOCOLS` in ``href`` (checked
-   case-insensitively, after entity decoding), disallowed tags stripped (their text kept),
-   comments stripped.  Links whose ``href`` did not survive are unwrapped to plain text;
+2. **bleach**, with one cached :class:`bleach.Cleaner` per thread: only the tags in
+   :data:`ALLOWED_TAGS`, only ``href``/``title`` on links, only the
+   :data:`ALLOWED_PROTOCOLS` in ``href`` (checked case-insensitively, after entity
+   decoding), disallowed tags stripped (their text kept), comments stripped.  Links whose ``href`` did not survive are unwrapped to plain text;
    every surviving link gets ``rel="nofollow noopener"``.  Bare ``http(s)://`` URLs and
    ``www.`` addresses in text are linkified, with the same ``rel`` (not inside code).
 
 Markdown constructs outside the allowlist degrade to their text: headings become plain
-text, images disappear (``<img>`` is not allowed), horizontal rules vanish.
+text, images disappear (``<img>`` is not allowed), horizontal rules vanish.  The text of a
+``<script>``/``<style>`` element pasted as raw HTML survives as inert, escaped text.
 """
 
 import re
-from functools import cache, partial
+import threading
+from functools import lru_cache, partial
 
 import bleach
 import markdown
@@ -37,6 +39,8 @@ ALLOWED_ATTRIBUTES = {"a": ["href", "title"]}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow noopener"
 
+# Compiled once (the TLD list makes it big); a compiled pattern is safe to share.
+_URL_RE = build_url_re(protocols=["http", "https"])
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
@@ -74,8 +78,8 @@ def _set_rel(attrs: dict, new: bool = False) -> dict | None:
     return attrs
 
 
-@cache
-def _cleaner() -> bleach.Cleaner:
+@lru_cache(maxsize=64)
+def _cleaner_for_thread(thread_id: int) -> bleach.Cleaner:
     # Filters run after sanitising, so the callback sees only hrefs that passed the
     # protocol check; the URL pattern only knows http/https, so linkify cannot mint others.
     linkify = partial(
@@ -83,7 +87,7 @@ def _cleaner() -> bleach.Cleaner:
         callbacks=[_set_rel],
         skip_tags={"pre", "code"},
         parse_email=False,
-        url_re=build_url_re(protocols=["http", "https"]),
+        url_re=_URL_RE,
     )
     return bleach.Cleaner(
         tags=ALLOWED_TAGS,
@@ -93,6 +97,16 @@ def _cleaner() -> bleach.Cleaner:
         strip_comments=True,
         filters=[linkify],
     )
+
+
+def _cleaner() -> bleach.Cleaner:
+    """The cached Cleaner for the current thread.
+
+    bleach documents its Cleaner as not thread-safe (the parser keeps state), and Django
+    may serve requests from several threads, so the cache is keyed by thread; bounded so
+    that servers which start a thread per request cannot grow it without limit.
+    """
+    return _cleaner_for_thread(threading.get_ident())
 
 
 def render_markdown(source: str) -> str:

@@ -1,6 +1,8 @@
 """Tests for annotations.sanitize: annotation Markdown renders to inert, allowlisted HTML."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.test import SimpleTestCase
@@ -230,8 +232,23 @@ class KeptTests(InertMixin, SimpleTestCase):
 
 class StructureTests(SimpleTestCase):
     def test_cleaner_is_cached(self):
-        """One Cleaner instance is built and reused."""
+        """One Cleaner instance is built and reused within a thread."""
         self.assertIs(_cleaner(), _cleaner())
+
+    def test_threads_get_their_own_cleaner(self):
+        """bleach's Cleaner is not thread-safe, so another thread gets another instance."""
+        seen: list[object] = []
+        worker = threading.Thread(target=lambda: seen.append(_cleaner()))
+        worker.start()
+        worker.join()
+        self.assertIsNot(seen[0], _cleaner())
+
+    def test_concurrent_rendering_is_consistent(self):
+        """Rendering from several threads at once gives the same output as serially."""
+        sources = [f"*{i}* [l{i}](https://example.org/{i}) <script>x</script>" for i in range(40)]
+        expected = [render_markdown(s) for s in sources]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            self.assertEqual(list(pool.map(render_markdown, sources)), expected)
 
     def test_only_sanitize_imports_bleach(self):
         """bleach stays behind annotations/sanitize.py so replacing it touches one file."""

@@ -1,0 +1,75 @@
+from io import StringIO
+from unittest import mock
+
+from django.contrib.auth.models import Group, User
+from django.core.management import CommandError, call_command
+from django.test import TestCase, override_settings
+
+
+class RoleTests(TestCase):
+    def test_groups_exist_with_their_permissions(self):
+        """The data migration makes Analysts and Curators; only curators may hide or publish."""
+        analysts = set(Group.objects.get(name="Analysts").permissions.values_list("codename", flat=True))
+        curators = set(Group.objects.get(name="Curators").permissions.values_list("codename", flat=True))
+        self.assertIn("add_annotation", analysts)
+        self.assertNotIn("hide_annotation", analysts)
+        self.assertTrue({"hide_annotation", "publish_annotation", "change_excerptlink", "change_tag"} <= curators)
+
+    def test_login_page(self):
+        """The login page renders in the site's style and logs an analyst in."""
+        User.objects.create_user("ana", password="a-long-test-password").groups.add(Group.objects.get(name="Analysts"))
+        self.assertContains(self.client.get("/accounts/login/"), "Log in")
+        response = self.client.post("/accounts/login/", {"username": "ana", "password": "a-long-test-password"})
+        self.assertRedirects(response, "/workspace/")
+
+
+class DevAccountTests(TestCase):
+    @override_settings(DEBUG=True)
+    def test_creates_accounts_once_with_debug(self):
+        """With DEBUG on, one analyst and one curator are made and their passwords printed, once."""
+        out = StringIO()
+        call_command("setup_dev_accounts", stdout=out)
+        self.assertEqual(out.getvalue().count("Created the local"), 2)
+        curator = User.objects.get(username="curator")
+        self.assertTrue(curator.is_staff)
+        password = out.getvalue().split("curator / ")[1].split()[0]
+        self.assertTrue(curator.check_password(password))
+        again = StringIO()
+        call_command("setup_dev_accounts", stdout=again)
+        self.assertEqual(again.getvalue(), "")
+        self.assertEqual(User.objects.count(), 2)
+
+    @override_settings(DEBUG=False)
+    def test_never_without_debug(self):
+        """Production never gets default accounts."""
+        call_command("setup_dev_accounts", stdout=StringIO(), stderr=StringIO())
+        self.assertFalse(User.objects.exists())
+
+
+class CreateAnalystTests(TestCase):
+    def test_generates_a_password(self):
+        """create_analyst --no-input makes an analyst and prints a generated password once."""
+        out = StringIO()
+        call_command("create_analyst", "ana", "--no-input", stdout=out)
+        user = User.objects.get(username="ana")
+        self.assertTrue(user.check_password(out.getvalue().split("shown once): ")[1].strip()))
+        self.assertEqual(list(user.groups.values_list("name", flat=True)), ["Analysts"])
+
+    def test_prompts_and_validates(self):
+        """An interactive weak password is refused and nothing is created."""
+        with mock.patch("getpass.getpass", return_value="123"), self.assertRaises(CommandError):
+            call_command("create_analyst", "ana", stdout=StringIO())
+        self.assertFalse(User.objects.exists())
+
+    def test_curator(self):
+        """--curator makes a staff member of the Curators group."""
+        call_command("create_analyst", "cora", "--curator", "--no-input", stdout=StringIO())
+        user = User.objects.get(username="cora")
+        self.assertTrue(user.is_staff)
+        self.assertTrue(user.has_perm("annotations.hide_annotation"))
+
+    def test_existing_user_is_refused(self):
+        """An existing username is a clear error."""
+        User.objects.create_user("ana")
+        with self.assertRaisesMessage(CommandError, "already exists"):
+            call_command("create_analyst", "ana", "--no-input")
