@@ -31,7 +31,8 @@ run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	# DEBUG=1 at import time: a generated key, plain static storage, no HTTPS redirects in the test client.
+	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
