@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from treaty_app.models import VersionedQuerySet
+
 from .sanitize import render_markdown
 
 UNDO_WINDOW = timezone.timedelta(minutes=15)
@@ -24,6 +26,8 @@ class Tag(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -34,10 +38,14 @@ class Tag(models.Model):
         return self.name
 
 
-class AnnotationQuerySet(models.QuerySet):
+class AnnotationQuerySet(VersionedQuerySet):
     def live(self):
         """Not deleted and not hidden by a curator."""
         return self.filter(deleted_at__isnull=True, hidden_at__isnull=True)
+
+    def published(self):
+        """What the public may see: public, not deleted, not hidden."""
+        return self.live().filter(visibility=Annotation.Visibility.PUBLIC)
 
     def visible_to(self, user):
         """What this user may see: public ones, team ones for analysts and curators, and their own.

@@ -20,7 +20,7 @@ from django_htmx.http import reswap, retarget
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
-from .highlighting import highlight_runs
+from treaty_app.marking import highlight_runs
 from .models import UNDO_WINDOW, Annotation, Tag
 
 team_required = permission_required("annotations.view_annotation", raise_exception=True)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .cleaning import body_from_paragraphs, clean_capture
-from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty, text_digest
+from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty, text_digest
 from .references import find_references
 from .signals import wording_changed
 
@@ -231,6 +231,14 @@ def load_corpus(corpus_dir=CORPUS_DIR):
 
     for entry in manifest.get("implicit_links", []):
         load_implicit_link(entry, sources, provisions, report)
+    for entry in manifest.get("cross_references", []):
+        _, created = CrossReference.objects.get_or_create(
+            provision=provisions[entry["provision"]],
+            target=provisions[entry["target"]] if "target" in entry else None,
+            external_label=entry.get("external_label", ""),
+            defaults={"note": entry.get("note", ""), "external_url": entry.get("external_url", "")},
+        )
+        report.count("cross-references", created)
     return report
 
 

@@ -7,6 +7,57 @@ from django.db import models
 from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Length
 from django.urls import reverse
+from django.utils import timezone
+
+
+class ContentVersion(models.Model):
+    """One row whose number goes up with every change to what the pages show.
+
+    Public pages derive their ETag from it, so a revalidation costs one query and a change
+    anywhere is never served stale. Kept in the database so that every app server agrees.
+    """
+
+    version = models.BigIntegerField(default=1)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    @classmethod
+    def current(cls):
+        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
+        return row or (0, None)
+
+    @classmethod
+    def bump(cls):
+        # Inside the caller's transaction: a rolled-back change rolls its bump back too.
+        if not cls.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
+            cls.objects.get_or_create(pk=1)
+
+
+class VersionedQuerySet(models.QuerySet):
+    """Bulk writes skip model signals, so they bump the content version themselves."""
+
+    def update(self, **kwargs):
+        count = super().update(**kwargs)
+        if count:
+            ContentVersion.bump()
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            ContentVersion.bump()
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        count = super().bulk_update(objs, *args, **kwargs)
+        if count:
+            ContentVersion.bump()
+        return count
+
+    def delete(self):
+        result = super().delete()
+        if result[0]:
+            ContentVersion.bump()
+        return result
 
 
 class Treaty(models.Model):
@@ -25,6 +76,8 @@ class Treaty(models.Model):
     status = models.CharField(max_length=16, choices=Status, default=Status.SIGNED)
     notes = models.TextField(blank=True, help_text="What is known of the text and its versions.")
 
+    objects = VersionedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-signed_on", "title"]
         verbose_name_plural = "treaties"
@@ -40,7 +93,7 @@ class Treaty(models.Model):
         return [party.strip() for party in self.parties.split(";") if party.strip()]
 
 
-class ProvisionQuerySet(models.QuerySet):
+class ProvisionQuerySet(VersionedQuerySet):
     def in_order(self):
         return self.order_by("treaty", "position")
 
@@ -114,6 +167,10 @@ class Provision(models.Model):
     def get_absolute_url(self):
         return reverse("reader:provision", args=[self.treaty.slug, self.slug])
 
+    def label_in(self, treaty):
+        """“Article 3”, or “Article 3, Treaty X” when seen from another treaty."""
+        return self.label if self.treaty_id == treaty.pk else f"{self.label}, {self.treaty.short_title}"
+
     @property
     def paragraphs(self):
         return [paragraph for paragraph in self.text.split("\n\n") if paragraph]
@@ -128,6 +185,8 @@ class QuotedPassage(models.Model):
     text = models.TextField(help_text="The words exactly as the commentary quotes them.")
     source_start = models.PositiveIntegerField(help_text="Offset of the quote in the source's cleaned body.")
     source_end = models.PositiveIntegerField()
+
+    objects = VersionedQuerySet.as_manager()
 
     class Meta:
         ordering = ["provision", "position"]
@@ -147,7 +206,7 @@ class QuotedPassage(models.Model):
             raise ValidationError("The passage does not match the source's text at these offsets.", code="mismatch")
 
 
-class SourceQuerySet(models.QuerySet):
+class SourceQuerySet(VersionedQuerySet):
     def listing(self):
         """Sources without their (long) texts, for lists."""
         return self.defer("body", "capture")
@@ -187,7 +246,7 @@ def text_digest(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-class ExcerptQuerySet(models.QuerySet):
+class ExcerptQuerySet(VersionedQuerySet):
     def with_public_links(self):
         """Excerpts with their approved links and provisions prefetched, in two extra queries in all."""
         return self.prefetch_related(
@@ -235,7 +294,7 @@ class Excerpt(models.Model):
         return f"{self.source.get_absolute_url()}#excerpt-{self.pk}"
 
 
-class ExcerptLinkQuerySet(models.QuerySet):
+class ExcerptLinkQuerySet(VersionedQuerySet):
     def approved(self):
         return self.filter(state=ExcerptLink.State.APPROVED)
 
@@ -280,3 +339,56 @@ class ExcerptLink(models.Model):
 
     def __str__(self):
         return f"{self.excerpt.source.display_title} → {self.provision}"
+
+
+class CrossReferenceQuerySet(VersionedQuerySet):
+    def touching(self, provision):
+        """References from and to a provision, each seen from that provision's side."""
+        return (
+            self.filter(Q(provision=provision) | Q(target=provision))
+            .select_related("provision__treaty", "target__treaty")
+            .order_by("pk")
+        )
+
+
+class CrossReference(models.Model):
+    """A curated pointer from one provision to a related one, in this treaty, another, or elsewhere."""
+
+    provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="references_out")
+    target = models.ForeignKey(
+        Provision, on_delete=models.CASCADE, null=True, blank=True, related_name="references_in",
+        help_text="A provision held in Glossa (this treaty or another).",
+    )
+    external_label = models.CharField(
+        max_length=300, blank=True,
+        help_text="For a provision not held in Glossa, e.g. “Treaty of Friendship (1961), Article 1”.",
+    )
+    external_url = models.URLField(max_length=500, blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Why they are related, in a sentence.")
+
+    objects = CrossReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provision", "target__position", "external_label"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(target__isnull=False) & Q(external_label=""))
+                | (Q(target__isnull=True) & ~Q(external_label="")),
+                name="cross_reference_has_one_target",
+            ),
+            models.CheckConstraint(condition=~Q(target=F("provision")), name="cross_reference_not_to_itself"),
+            models.UniqueConstraint(
+                fields=["provision", "target"], condition=Q(target__isnull=False), name="cross_reference_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provision} → {self.target or self.external_label}"
+
+    def other_side(self, provision):
+        """(label, url) of the end that is not `provision`."""
+        if self.target_id and self.target_id != provision.pk:
+            return self.target.label_in(provision.treaty), self.target.get_absolute_url()
+        if self.target_id:
+            return self.provision.label_in(provision.treaty), self.provision.get_absolute_url()
+        return self.external_label, self.external_url

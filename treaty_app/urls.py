@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from annotations import public
+
 from . import views
 
 reader_patterns = (
@@ -10,6 +12,8 @@ reader_patterns = (
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
+        path("tags/<slug:tag_slug>/", public.tag_detail, name="tag"),
+        path("search/", public.search_page, name="search"),
     ],
     "reader",
 )

@@ -1,12 +1,14 @@
 """The public reader: read-only pages for the treaty, its provisions and the commentary on them."""
 
-from itertools import groupby
+from itertools import groupby, zip_longest
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from .marking import mark_spans
-from .models import ExcerptLink, Provision, Source, Treaty
+from .marking import paragraph_runs
+from .caching import conditional_page
+from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
 
 
 @require_safe
@@ -18,6 +20,7 @@ def home(request):
 
 
 @require_safe
+@conditional_page
 def treaty_detail(request, treaty_slug):
     treaty = get_object_or_404(Treaty, slug=treaty_slug)
     provisions = treaty.provisions.in_order().with_public_counts().defer("text", "summary")
@@ -28,6 +31,7 @@ def treaty_detail(request, treaty_slug):
 
 
 @require_safe
+@conditional_page
 def provision_detail(request, treaty_slug, provision_slug):
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
@@ -44,29 +48,44 @@ def provision_detail(request, treaty_slug, provision_slug):
     commentary = [
         (source, list(group)) for source, group in groupby(links, key=lambda link: link.excerpt.source)
     ]
+    # Reverse relations keep treaty_app free of imports from the annotations app.
+    annotations = list(
+        provision.annotations.published().roots().order_by("start", "end", "pk")
+        .select_related("author").prefetch_related(
+            "tags",
+            Prefetch("replies", queryset=provision.annotations.model.objects.published()
+                     .select_related("author").order_by("created_at", "pk"), to_attr="public_replies"),
+        )
+    )
+    paragraphs = paragraph_runs(provision.text, [a for a in annotations if a.start is not None])
+    passages = list(provision.quoted_passages.select_related("source").defer("source__body", "source__capture"))
     context = {
         "treaty": provision.treaty,
         "provision": provision,
-        "passages": provision.quoted_passages.select_related("source").defer("source__body", "source__capture"),
+        "wording": list(zip_longest(paragraphs, passages)),
+        "annotations": annotations,
         "commentary": commentary,
+        "references": [(*ref.other_side(provision), ref.note) for ref in CrossReference.objects.touching(provision)],
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
+        "page_url": request.build_absolute_uri(provision.get_absolute_url()),
     }
     return render(request, "treaty_app/provision_detail.html", context)
 
 
 @require_safe
+@conditional_page
 def source_list(request):
     return render(request, "treaty_app/source_list.html", {"sources": Source.objects.listing()})
 
 
 @require_safe
+@conditional_page
 def source_detail(request, source_slug):
     source = get_object_or_404(Source.objects.defer("capture"), slug=source_slug)
     excerpts = [excerpt for excerpt in source.excerpts.with_public_links() if excerpt.public_links]
-    spans = [(excerpt.start, excerpt.end, excerpt) for excerpt in excerpts]
     return render(
         request,
         "treaty_app/source_detail.html",
-        {"source": source, "paragraphs": mark_spans(source.body, spans), "excerpts": excerpts},
+        {"source": source, "paragraphs": paragraph_runs(source.body, excerpts), "excerpts": excerpts},
     )

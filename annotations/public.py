@@ -1,0 +1,71 @@
+"""Public, read-only pages about annotations: a tag's published annotations, and search."""
+
+from itertools import groupby
+from operator import attrgetter
+
+from django.db.models import F
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from treaty_app.models import Provision
+
+from .models import Annotation, Tag
+
+
+@require_safe
+def tag_detail(request, tag_slug):
+    """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
+
+    Four queries at most whatever the number of annotations: the tag, the provision filtered on,
+    the annotations with their authors, provisions and excerpts, and their tags."""
+    tag = get_object_or_404(Tag, slug=tag_slug)
+    annotations = (
+        Annotation.objects.published()
+        .roots()
+        .filter(tags=tag)
+        .select_related("author", "provision__treaty", "excerpt__source")
+        .defer(
+            "body", "anchored_text", "provision__text", "provision__summary", "provision__treaty__notes",
+            "excerpt__text", "excerpt__source__body", "excerpt__source__capture", "excerpt__source__notes",
+        )
+        .prefetch_related("tags")
+        .order_by(
+            "provision__treaty_id", "provision__position", "excerpt__source_id", "excerpt__start",
+            F("start").asc(nulls_last=True), "end", "pk",
+        )
+    )
+    provision = None
+    if provision_slug := request.GET.get("provision"):
+        provision = Provision.objects.filter(slug=provision_slug).only("slug", "kind", "number").first()
+        if provision is None:
+            raise Http404("No such provision.")
+        annotations = annotations.filter(provision__slug=provision_slug)
+
+    annotations = list(annotations)
+    for annotation in annotations:
+        annotation.other_tags = [other for other in annotation.tags.all() if other.pk != tag.pk]
+        annotation.permalink = (
+            f"{annotation.provision.get_absolute_url()}#annotation-{annotation.pk}"
+            if annotation.provision_id
+            else annotation.excerpt.get_absolute_url()
+        )
+    on_provisions = [annotation for annotation in annotations if annotation.provision_id]
+    groups = []
+    for _, grouped in groupby(on_provisions, key=attrgetter("provision_id")):
+        grouped = list(grouped)
+        groups.append((grouped[0].provision, grouped))
+    context = {
+        "tag": tag,
+        "provision": provision,
+        "groups": groups,
+        "on_excerpts": [annotation for annotation in annotations if annotation.excerpt_id],
+        "several_treaties": len({annotation.provision.treaty_id for annotation in on_provisions}) > 1,
+        "total": len(annotations),
+    }
+    return render(request, "annotations/tag_detail.html", context)
+
+
+@require_safe
+def search_page(request):
+    return HttpResponse("Not built yet.", status=501)

@@ -1,0 +1,172 @@
+import time
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from annotations.models import Annotation, Tag
+from treaty_app.importing import load_corpus
+from treaty_app.models import ContentVersion, ExcerptLink, Source, Treaty
+
+from .factories import make_annotation, make_annotations, make_user
+
+
+class PublicReaderTests(TestCase):
+    """The public reader with annotations in every state of visibility."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+        cls.article_4 = cls.treaty.provisions.get(slug="art-4")
+        cls.author = make_user("ana")
+        cls.other = make_user("bob")
+        cls.curator = make_user("cora", role="Curators", is_staff=True)
+        cls.tag = Tag.objects.create(name="legal-threshold", slug="legal-threshold")
+        text = cls.article_4.text
+        start = text.index("and thus finds itself in a state of war")
+        cls.notes = {}
+        for visibility in ["private", "team", "public"]:
+            cls.notes[visibility] = make_annotation(
+                cls.article_4, cls.author, start, start + 39, visibility=visibility,
+                body=f"SECRET-{visibility}" if visibility != "public" else "Published-note", tags=[cls.tag],
+            )
+        cls.hidden = make_annotation(cls.article_4, cls.author, 0, 5, visibility="public", body="SECRET-hidden")
+        Annotation.objects.filter(pk=cls.hidden.pk).update(hidden_at=cls.hidden.created_at)
+        cls.deleted = make_annotation(cls.article_4, cls.author, 0, 5, visibility="public", body="SECRET-deleted")
+        Annotation.objects.filter(pk=cls.deleted.pk).update(deleted_at=cls.deleted.created_at)
+        rejected = ExcerptLink.objects.filter(provision=cls.article_4).first()
+        rejected.state = ExcerptLink.State.REJECTED
+        rejected.save()
+        cls.rejected_excerpt = rejected.excerpt
+        cls.public_urls = [
+            "/",
+            cls.treaty.get_absolute_url(),
+            cls.article_4.get_absolute_url(),
+            reverse("reader:sources"),
+            *[source.get_absolute_url() for source in Source.objects.all()],
+        ]
+
+    def test_visibility_matrix(self):
+        """Anonymous, analysts and curators alike see only published annotations on every public page."""
+        viewers = {"anonymous": None, "author": self.author, "other analyst": self.other, "curator": self.curator}
+        for name, user in viewers.items():
+            if user:
+                self.client.force_login(user)
+            else:
+                self.client.logout()
+            for url in self.public_urls:
+                with self.subTest(viewer=name, url=url):
+                    response = self.client.get(url, follow=True)
+                    self.assertEqual(response.status_code, 200)
+                    self.assertNotContains(response, "SECRET-")
+        self.assertContains(self.client.get(self.article_4.get_absolute_url()), "Published-note")
+
+    def test_published_annotation_is_highlighted_with_a_permalink(self):
+        """The published annotation's words are highlighted, and highlight and note link to each other."""
+        public = self.notes["public"]
+        response = self.client.get(self.article_4.get_absolute_url())
+        self.assertContains(response, f'id="hl-{public.pk}"')
+        self.assertContains(response, f'href="#annotation-{public.pk}"')
+        self.assertContains(response, f'id="annotation-{public.pk}"')
+        self.assertContains(response, f'href="#hl-{public.pk}"')
+        self.assertContains(response, reverse("reader:tag", args=[self.tag.slug]))
+
+    def test_rejected_excerpt_links_are_not_shown(self):
+        """A rejected link's excerpt is not listed as commentary on the provision."""
+        response = self.client.get(self.article_4.get_absolute_url())
+        self.assertNotContains(response, f'id="excerpt-{self.rejected_excerpt.pk}"')
+
+    def test_no_write_controls_and_writes_refused(self):
+        """The reader renders no form that writes, and refuses every non-safe method."""
+        for url in self.public_urls[1:]:
+            with self.subTest(url=url):
+                response = self.client.get(url)
+                self.assertNotContains(response, 'method="post"')
+                for method in ["post", "put", "patch", "delete"]:
+                    self.assertEqual(getattr(self.client, method)(url).status_code, 405)
+
+    def test_cross_references_and_citation(self):
+        """Article 4 lists its curated related provisions, in both directions, and a citation line."""
+        response = self.client.get(self.article_4.get_absolute_url())
+        self.assertContains(response, self.treaty.provisions.get(slug="art-3").get_absolute_url())
+        self.assertContains(response, "Charter of the United Nations, Article 51")
+        self.assertContains(response, "Cite this:")
+        article_3 = self.client.get(self.treaty.provisions.get(slug="art-3").get_absolute_url())
+        self.assertContains(article_3, self.article_4.get_absolute_url())
+
+
+class ConditionalGetTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.provision = Treaty.objects.get().provisions.get(slug="art-4")
+        cls.author = make_user("ana")
+        cls.url = cls.provision.get_absolute_url()
+
+    def test_revalidation_answers_304_until_something_changes(self):
+        """Same ETag → 304 in one query; a publication changes the ETag and the page."""
+        first = self.client.get(self.url)
+        etag = first["ETag"]
+        self.assertIn("must-revalidate", first["Cache-Control"])
+        self.assertIn("public", first["Cache-Control"])
+        with CaptureQueriesContext(connection) as queries:
+            again = self.client.get(self.url, headers={"If-None-Match": etag})
+        self.assertEqual(again.status_code, 304)
+        self.assertEqual(len(queries), 1)
+
+        start = self.provision.text.index("state of war")
+        make_annotation(self.provision, self.author, start, start + 12, visibility="public", body="Fresh note")
+        changed = self.client.get(self.url, headers={"If-None-Match": etag})
+        self.assertEqual(changed.status_code, 200)
+        self.assertContains(changed, "Fresh note")
+        self.assertNotEqual(changed["ETag"], etag)
+
+    def test_bulk_writes_change_the_version(self):
+        """Queryset updates (admin actions, edits) bump the version as saves do."""
+        version = ContentVersion.current()[0]
+        ExcerptLink.objects.filter(provision=self.provision).update(state="rejected")
+        self.assertGreater(ContentVersion.current()[0], version)
+
+    def test_rolled_back_change_does_not_bump(self):
+        """A failed import leaves the version as it was."""
+        from treaty_app.importing import CorpusError, import_treaty
+
+        version = ContentVersion.current()[0]
+        with self.assertRaises(CorpusError):
+            import_treaty("Article 1\nWords.\nArticle 99\nMore.\n", treaty=self.provision.treaty)
+        self.assertEqual(ContentVersion.current()[0], version)
+
+    def test_logged_in_pages_are_private(self):
+        """A logged-in viewer's page is not stored by shared caches."""
+        self.client.force_login(self.author)
+        self.assertIn("private", self.client.get(self.url)["Cache-Control"])
+
+
+class PublicQueryCountTests(TestCase):
+    def test_provision_page_queries_do_not_grow(self):
+        """The public provision page costs the same queries for 10 and 1,000 published annotations."""
+        load_corpus()
+        provision = Treaty.objects.get().provisions.get(slug="art-4")
+        author = make_user("ana")
+        tag = Tag.objects.create(name="t", slug="t")
+        url = provision.get_absolute_url()
+
+        def measure():
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = self.client.get(url)
+                elapsed = (time.perf_counter() - started) * 1000
+            self.assertEqual(response.status_code, 200)
+            return queries, elapsed
+
+        made = make_annotations(provision, author, 10, tags=[tag])
+        Annotation.objects.filter(pk__in=[a.pk for a in made]).update(visibility="public")
+        ten, ten_ms = measure()
+        made = make_annotations(provision, author, 990, tags=[tag])
+        Annotation.objects.filter(pk__in=[a.pk for a in made]).update(visibility="public")
+        thousand, thousand_ms = measure()
+        self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
+        print(f"\npublic provision page: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
+              f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")
