@@ -123,6 +123,17 @@ class ConditionalGetTests(TestCase):
         self.assertContains(changed, "Fresh note")
         self.assertNotEqual(changed["ETag"], etag)
 
+    def test_visitors_get_the_cached_page_until_something_changes(self):
+        """A second anonymous view is served from the page cache in one query; a change renders afresh."""
+        first = self.client.get(self.url)
+        with CaptureQueriesContext(connection) as queries:
+            second = self.client.get(self.url)
+        self.assertEqual(len(queries), 1)
+        self.assertEqual(second.content, first.content)
+        start = self.provision.text.index("state of war")
+        make_annotation(self.provision, self.author, start, start + 12, visibility="public", body="Newer note")
+        self.assertContains(self.client.get(self.url), "Newer note")
+
     def test_bulk_writes_change_the_version(self):
         """Queryset updates (admin actions, edits) bump the version as saves do."""
         version = ContentVersion.current()[0]
