@@ -4,12 +4,14 @@ from itertools import groupby
 from operator import attrgetter
 
 from django.db.models import F
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
 
 from treaty_app.models import Provision
 
+from . import search
 from .models import Annotation, Tag
 
 
@@ -67,5 +69,18 @@ def tag_detail(request, tag_slug):
 
 
 @require_safe
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 def search_page(request):
-    return HttpResponse("Not built yet.", status=501)
+    """One box over provision wording, commentary excerpts and annotations; see annotations/search.py.
+
+    An HTMX request (search-as-you-type) gets only the results; everything else gets the whole page."""
+    params = search.SearchParams.from_querydict(request.GET)
+    choices = search.filter_choices(request.user)
+    results = search.search(params, request.user, choices) if params.text and not params.error else None
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "annotations/search.html" + ("#search-results" if partial else "")
+    context = {
+        "params": params, "error": params.error, "results": results, **choices,
+        "max_length": search.MAX_QUERY_LENGTH, "full_text": search.uses_full_text(),
+    }
+    return render(request, template, context, status=400 if params.error else 200)

@@ -6,9 +6,10 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
-from .marking import paragraph_runs
 from .caching import conditional_page
+from .marking import paragraph_runs
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
+from .overview import heatmaps
 
 
 @require_safe
@@ -25,9 +26,8 @@ def treaty_detail(request, treaty_slug):
     treaty = get_object_or_404(Treaty, slug=treaty_slug)
     provisions = treaty.provisions.in_order().with_public_counts().defer("text", "summary")
     sources = Source.objects.listing()
-    return render(
-        request, "treaty_app/treaty_detail.html", {"treaty": treaty, "provisions": provisions, "sources": sources}
-    )
+    context = {"treaty": treaty, "provisions": provisions, "sources": sources, "heatmaps": heatmaps(treaty)}
+    return render(request, "treaty_app/treaty_detail.html", context)
 
 
 @require_safe

@@ -1,0 +1,522 @@
+import re
+
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from annotations.models import Annotation, Tag
+from annotations.search import MAX_HITS, MAX_QUERY_LENGTH
+from treaty_app.importing import load_corpus
+from treaty_app.models import ExcerptLink, Treaty
+
+from .factories import (
+    link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user,
+)
+
+URL = "/search/"
+HTMX = {"HX-Request": "true"}
+
+ARTICLE_4 = (
+    "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
+    "countries and thus finds itself in a state of war, the other Party shall immediately provide military and "
+    "other assistance with all means in its possession."
+)
+ARTICLE_3 = (
+    "In the event of an imminent threat of armed aggression against one of the Parties, the Parties shall hold "
+    "consultations without delay."
+)
+SOURCE_A = (
+    "Commentators read Article 4 as a promise of help after an armed attack.\n\n"
+    "A proposed reading links submarines to Article 4.\n\n"
+    "Article 3 speaks of consultations before any attack."
+)
+SOURCE_B = "Another commentary: the armed attack clause is the core of the treaty."
+
+
+def spans(text, words):
+    start = text.index(words)
+    return start, start + len(words)
+
+
+def hits_of(response):
+    """(kind, provision slug, pk) of every hit shown, in page order."""
+    results = response.context["results"]
+    return [(hit.kind, group.provision.slug, hit.pk) for group in results.groups for hit in group.hits]
+
+
+class SearchTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.treaty = make_treaty(slug="t", short_title="The Treaty")
+        cls.p3 = make_provision(cls.treaty, number=3, text=ARTICLE_3, heading="Consultations")
+        cls.p4 = make_provision(cls.treaty, number=4, text=ARTICLE_4, heading="Mutual assistance")
+        cls.source_a = make_source(SOURCE_A, title="Reading the alliance", author="Ada Critic")
+        cls.source_b = make_source(SOURCE_B, title="The core clause", author="Ben Scholar")
+        paragraphs = SOURCE_A.split("\n\n")
+        cls.help_excerpt = make_excerpt(cls.source_a, 0, len(paragraphs[0]))
+        start = len(paragraphs[0]) + 2
+        cls.proposed_excerpt = make_excerpt(cls.source_a, start, start + len(paragraphs[1]))
+        start = SOURCE_A.index(paragraphs[2])
+        cls.consult_excerpt = make_excerpt(cls.source_a, start, start + len(paragraphs[2]))
+        cls.core_excerpt = make_excerpt(cls.source_b, 0, len(SOURCE_B))
+        link(cls.help_excerpt, cls.p4)
+        link(cls.proposed_excerpt, cls.p4, state=ExcerptLink.State.PROPOSED)
+        link(cls.consult_excerpt, cls.p3)
+        link(cls.consult_excerpt, cls.p4)
+        link(cls.core_excerpt, cls.p4)
+
+        cls.ana = make_user("ana")
+        cls.bob = make_user("bob")
+        cls.cora = make_user("cora", role="Curators", is_staff=True)
+        cls.naval = Tag.objects.create(name="Naval", slug="naval")
+        cls.secret = Tag.objects.create(name="Secret plans", slug="secret-plans")
+        war = spans(ARTICLE_4, "state of war")
+        now = timezone.now()
+        cls.private = make_annotation(cls.p4, cls.ana, *war, body="Private: submarines first.", visibility="private")
+        cls.team = make_annotation(cls.p4, cls.ana, *war, body="Team: submarines next.", tags=[cls.secret])
+        cls.public = make_annotation(
+            cls.p4, cls.ana, *war, body="Public: submarines, said the curator.", visibility="public",
+            tags=[cls.naval],
+        )
+        cls.hidden = make_annotation(
+            cls.p4, cls.bob, *war, body="Hidden: submarines again.", visibility="public", hidden_at=now
+        )
+        cls.deleted = make_annotation(
+            cls.p4, cls.bob, *war, body="Deleted: submarines gone.", visibility="public", deleted_at=now
+        )
+        # A reply made public while its parent stayed with the team: it must not leak the thread.
+        cls.stray_reply = Annotation.objects.create(
+            parent=cls.team, author=cls.bob, body="Stray reply on submarines.", visibility="public"
+        )
+        cls.public_reply = Annotation.objects.create(
+            parent=cls.public, author=cls.bob, body="A reply agreeing about submarines.", visibility="public"
+        )
+        cls.on_excerpt = Annotation.objects.create(
+            excerpt=cls.consult_excerpt, author=cls.cora, body="The submarines are not mentioned here.",
+            visibility="public", start=0, end=9, exact=cls.consult_excerpt.text[:9],
+        )
+        cls.on_proposed = Annotation.objects.create(
+            excerpt=cls.proposed_excerpt, author=cls.cora, body="Unplaced submarines.",
+            visibility="public", start=0, end=10, exact=cls.proposed_excerpt.text[:10],
+        )
+
+    def search(self, q, **params):
+        return self.client.get(URL, {"q": q, **params})
+
+
+class HitTests(SearchTestCase):
+    def test_wording_hit_has_a_marked_snippet_and_links_to_the_provision(self):
+        """A word of the wording finds the provision, marked in a snippet, linked to its public page."""
+        response = self.search("assistance")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(("wording", "art-4", self.p4.pk), hits_of(response))
+        self.assertContains(response, "other <mark>assistance</mark> with all means")
+        self.assertContains(response, f'href="{self.p4.get_absolute_url()}"')
+        self.assertContains(response, "Article 4: Mutual assistance")
+
+    def test_heading_and_summary_are_searched_too(self):
+        """A provision's heading and, where no wording is held, its summary are searched."""
+        summary_only = make_provision(
+            self.treaty, number=10, coverage="summary", summary="Economic cooperation and free trade zones."
+        )
+        response = self.search("consultations")
+        self.assertIn(("wording", "art-3", self.p3.pk), hits_of(response))
+        response = self.search("trade")
+        self.assertEqual(hits_of(response), [("wording", "art-10", summary_only.pk)])
+        self.assertContains(response, "Summary of what the provision covers")
+        self.assertContains(response, "free <mark>trade</mark> zones")
+
+    def test_excerpt_hit_names_its_source_and_links_to_the_excerpt(self):
+        """An excerpt hit shows its source's title and author and links to the excerpt on the provision page."""
+        response = self.search("promise")
+        self.assertEqual(hits_of(response), [("excerpt", "art-4", self.help_excerpt.pk)])
+        self.assertContains(response, "as a <mark>promise</mark> of help")
+        self.assertContains(response, "Reading the alliance")
+        self.assertContains(response, "Ada Critic")
+        self.assertContains(response, f'href="{self.p4.get_absolute_url()}#excerpt-{self.help_excerpt.pk}"')
+
+    def test_annotation_hit_shows_author_tags_and_permalink(self):
+        """A published annotation hit shows its author, quote, tags and its permalink on the provision page."""
+        response = self.search("curator")
+        self.assertEqual(hits_of(response), [("annotation", "art-4", self.public.pk)])
+        self.assertContains(response, "Annotation by ana")
+        self.assertContains(response, "said the <mark>curator</mark>")
+        self.assertContains(response, "“state of war”")
+        self.assertContains(response, f'href="{reverse("reader:tag", args=["naval"])}"')
+        self.assertContains(response, f'href="{self.p4.get_absolute_url()}#annotation-{self.public.pk}"')
+
+    def test_annotation_quote_is_searched(self):
+        """The words an annotation quotes are searched, and marked in its quote."""
+        response = self.search("war", provision="art-4")
+        self.assertIn(("annotation", "art-4", self.public.pk), hits_of(response))
+        self.assertContains(response, "“state of <mark>war</mark>”")
+
+    def test_results_are_grouped_by_provision(self):
+        """Wording, excerpts and annotations on one provision are listed together under it, wording first."""
+        response = self.search("armed")
+        results = response.context["results"]
+        groups = {group.provision.slug: [hit.kind for hit in group.hits] for group in results.groups}
+        self.assertEqual(set(groups), {"art-3", "art-4"})
+        self.assertEqual(groups["art-4"][0], "wording")
+        self.assertEqual(groups["art-4"].count("excerpt"), 2)  # help_excerpt and core_excerpt
+        self.assertEqual(groups["art-3"], ["wording"])
+        self.assertContains(response, 'class="search-group"', count=2)
+
+    def test_an_excerpt_on_two_provisions_is_listed_under_both(self):
+        """An excerpt approved for two provisions is a result under each, with that provision's permalink."""
+        response = self.search("consultations", source=self.source_a.slug)
+        self.assertEqual(
+            sorted(hits_of(response)),
+            [("excerpt", "art-3", self.consult_excerpt.pk), ("excerpt", "art-4", self.consult_excerpt.pk)],
+        )
+        self.assertEqual(response.context["results"].total, 2)
+        for provision in (self.p3, self.p4):
+            self.assertContains(response, f"{provision.get_absolute_url()}#excerpt-{self.consult_excerpt.pk}")
+
+    def test_annotation_on_an_excerpt_is_grouped_under_its_provisions(self):
+        """An annotation on an approved excerpt is listed under each provision the excerpt is approved for."""
+        response = self.search("mentioned")
+        self.assertEqual(
+            sorted(hits_of(response)),
+            [("annotation", "art-3", self.on_excerpt.pk), ("annotation", "art-4", self.on_excerpt.pk)],
+        )
+        self.assertContains(response, f"{self.p3.get_absolute_url()}#annotation-{self.on_excerpt.pk}")
+
+    def test_stemming(self):
+        """Inflected forms match: "attacks" finds "attack", "consultation" finds "consultations"."""
+        response = self.search("attacks")
+        self.assertIn(("wording", "art-4", self.p4.pk), hits_of(response))
+        self.assertContains(response, "armed <mark>attack</mark> by an individual")
+        self.assertIn(("wording", "art-3", self.p3.pk), hits_of(self.search("consultation")))
+
+    def test_every_word_must_match(self):
+        """Several words are all required: "armed aggression" finds Article 3 only."""
+        self.assertEqual(hits_of(self.search("armed aggression")), [("wording", "art-3", self.p3.pk)])
+        self.assertEqual(hits_of(self.search("aggression submarines")), [])
+
+    def test_excluded_word(self):
+        """A word after a minus sign excludes the items that contain it."""
+        kinds = {hit[:2] for hit in hits_of(self.search("armed -aggression"))}
+        self.assertNotIn(("wording", "art-3"), kinds)
+        self.assertIn(("wording", "art-4"), kinds)
+
+    def test_stop_words_or_exclusions_alone_find_nothing(self):
+        """A query of stop words alone, or of exclusions alone, finds nothing rather than everything."""
+        for q in ["the of and", "-aggression", "-the -armed"]:
+            with self.subTest(q=q):
+                response = self.search(q)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.context["results"].total, 0)
+                self.assertContains(response, "Nothing found")
+
+
+class RankingTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        treaty = make_treaty()
+        cls.once = make_provision(treaty, number=1, text="The Parties respect the sovereignty of states.")
+        cls.often = make_provision(
+            treaty, number=2,
+            text="Sovereignty is sovereignty: the sovereignty of each Party and the sovereignty of its people.",
+        )
+        cls.noted = make_provision(treaty, number=3, text="Nothing about it is said here.")
+        cls.worded = make_provision(treaty, number=4, text="The Parties observe neutrality.")
+        cls.author = make_user("ana")
+        make_annotation(cls.noted, cls.author, 0, 7, body="On neutrality.", visibility="public")
+
+    def test_more_occurrences_rank_higher(self):
+        """A provision whose wording says the word four times ranks above one that says it once."""
+        response = self.client.get(URL, {"q": "sovereignty"})
+        provisions = [group.provision for group in response.context["results"].groups]
+        self.assertEqual(provisions, [self.often, self.once])
+
+    def test_wording_ranks_above_annotations(self):
+        """With one occurrence each, a provision's wording ranks above an annotation on another provision."""
+        response = self.client.get(URL, {"q": "neutrality"})
+        provisions = [group.provision for group in response.context["results"].groups]
+        self.assertEqual(provisions, [self.worded, self.noted])
+
+
+class VisibilityTests(SearchTestCase):
+    def visible_annotations(self, response):
+        return {pk for kind, _, pk in hits_of(response) if kind == "annotation"}
+
+    def test_visibility_matrix(self):
+        """Each visitor finds exactly the annotations they may see, and the count counts only those."""
+        everyone = {self.public.pk, self.public_reply.pk, self.on_excerpt.pk}
+        expected = {
+            None: everyone,
+            self.ana: everyone | {self.private.pk, self.team.pk, self.stray_reply.pk},
+            self.bob: everyone | {self.team.pk, self.stray_reply.pk},
+            self.cora: everyone | {self.team.pk, self.stray_reply.pk},
+        }
+        for user, annotations in expected.items():
+            with self.subTest(user=user and user.username):
+                self.client.logout()
+                if user:
+                    self.client.force_login(user)
+                response = self.search("submarines")
+                self.assertEqual(self.visible_annotations(response), annotations)
+                # on_excerpt is listed under Articles 3 and 4; nothing else is a result.
+                self.assertEqual(response.context["results"].total, len(annotations) + 1)
+                self.assertContains(response, f"{len(annotations) + 1} results for")
+                self.assertNotContains(response, "Unplaced submarines")
+                self.assertNotContains(response, "links <mark>submarines</mark>")
+                self.assertNotContains(response, "Hidden:")
+                self.assertNotContains(response, "Deleted:")
+
+    def test_anonymous_sees_nothing_private_anywhere(self):
+        """Private, team and proposed content leaves no trace for an anonymous visitor: no hit, no count, no tag."""
+        for q in ["private", "team", "proposed", "stray", "unplaced"]:
+            with self.subTest(q=q):
+                response = self.search(q)
+                self.assertEqual(response.context["results"].total, 0)
+                self.assertContains(response, "Nothing found")
+        response = self.search("submarines")
+        self.assertContains(response, 'value="naval"')
+        self.assertNotContains(response, "Secret plans")
+
+    def test_analyst_filter_lists_team_tags_and_links_to_the_workspace(self):
+        """An analyst sees team tags among the filters; non-public hits link to the workspace card."""
+        self.client.force_login(self.bob)
+        response = self.search("submarines")
+        self.assertContains(response, 'value="secret-plans"')
+        workspace = reverse("annotations:workspace", args=["t", "art-4"])
+        self.assertContains(response, f'href="{workspace}#annotation-{self.team.pk}"')
+        self.assertContains(response, f'href="{self.p4.get_absolute_url()}#annotation-{self.public.pk}"')
+        self.assertContains(response, "(team)")
+
+    def test_proposed_excerpt_is_not_searched(self):
+        """An excerpt whose only link is proposed is found by nobody, not even a curator."""
+        for user in [None, self.cora]:
+            with self.subTest(user=user and user.username):
+                if user:
+                    self.client.force_login(user)
+                self.assertEqual(hits_of(self.search("proposed reading")), [])
+
+
+class FilterTests(SearchTestCase):
+    def test_source_filter_keeps_its_excerpts_and_their_annotations(self):
+        """With a source, only its excerpts and the annotations on them are results; wording is left out."""
+        response = self.search("attack", source=self.source_b.slug)
+        self.assertEqual(hits_of(response), [("excerpt", "art-4", self.core_excerpt.pk)])
+        response = self.search("submarines", source=self.source_a.slug)
+        self.assertEqual(
+            sorted(hits_of(response)),
+            [("annotation", "art-3", self.on_excerpt.pk), ("annotation", "art-4", self.on_excerpt.pk)],
+        )
+
+    def test_tag_filter_keeps_only_tagged_annotations(self):
+        """With a tag, only annotations carrying it are results."""
+        response = self.search("submarines", tag="naval")
+        self.assertEqual(hits_of(response), [("annotation", "art-4", self.public.pk)])
+        self.client.force_login(self.bob)
+        response = self.search("submarines", tag="secret-plans")
+        self.assertEqual(hits_of(response), [("annotation", "art-4", self.team.pk)])
+
+    def test_provision_filter(self):
+        """With a provision, only results listed under it are shown."""
+        response = self.search("armed", provision="art-3")
+        self.assertEqual(hits_of(response), [("wording", "art-3", self.p3.pk)])
+        response = self.search("consultations", provision="art-4")
+        self.assertEqual({slug for _, slug, _ in hits_of(response)}, {"art-4"})
+
+    def test_unknown_filter_values_match_nothing(self):
+        """A source, tag or provision that does not exist (or is not visible) gives no results, not an error."""
+        for params in [{"source": "nope"}, {"tag": "nope"}, {"provision": "art-99"}, {"tag": "secret-plans"}]:
+            with self.subTest(params=params):
+                response = self.search("armed", **params)
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(response.context["results"].total, 0)
+
+    def test_filter_selects_are_rendered_with_the_choice_kept(self):
+        """The form offers every provision and source, the tags in use, and keeps the chosen values."""
+        response = self.search("armed", provision="art-4", source=self.source_b.slug)
+        options = [
+            '<option value="art-4" selected>Article 4: Mutual assistance</option>',
+            '<option value="art-3">Article 3: Consultations</option>',
+            f'<option value="{self.source_b.slug}" selected>The core clause</option>',
+            f'<option value="{self.source_a.slug}">Reading the alliance</option>',
+            '<option value="naval">Naval</option>',
+        ]
+        for option in options:
+            self.assertContains(response, option, html=True)
+
+
+class PageTests(SearchTestCase):
+    def test_empty_query_shows_the_form_and_a_hint(self):
+        """Without a query the page shows the search form and a hint, and runs no search."""
+        response = self.client.get(URL)
+        self.assertEqual(response.status_code, 200)
+        self.assertIsNone(response.context["results"])
+        self.assertContains(response, 'name="q"')
+        self.assertContains(response, 'class="search-hint"')
+        self.assertTemplateUsed(response, "base.html")
+
+    def test_full_page_has_the_live_search_attributes(self):
+        """The full page extends the site layout, loads htmx and wires the box for search-as-you-type."""
+        response = self.search("armed")
+        self.assertContains(response, "<html")
+        self.assertContains(response, "<title>“armed” · Search · Glossa</title>")
+        self.assertContains(response, 'hx-get="/search/"')
+        self.assertContains(response, 'hx-trigger="input changed delay:250ms, search"')
+        self.assertContains(response, 'hx-target="#search-results"')
+        self.assertContains(response, 'hx-push-url="true"')
+        self.assertContains(response, '<meta name="htmx-config"')
+        self.assertContains(response, "css/search.css")
+        self.assertContains(response, "htmx-2.min.js")
+        self.assertNotContains(response, "hx-on")
+        self.assertNotContains(response, "style=")
+
+    def test_htmx_request_gets_only_the_results(self):
+        """An HTMX request gets the results fragment alone, without the page around it."""
+        response = self.client.get(URL, {"q": "armed"}, headers=HTMX)
+        self.assertEqual(response.status_code, 200)
+        self.assertNotContains(response, "<html")
+        self.assertNotContains(response, 'name="q"')
+        self.assertContains(response, 'id="search-results"')
+        self.assertContains(response, "<mark>armed</mark>")
+
+    def test_history_restore_gets_the_whole_page(self):
+        """htmx restoring history asks with HX-Request too, and must get the whole page."""
+        headers = HTMX | {"HX-History-Restore-Request": "true"}
+        self.assertContains(self.client.get(URL, {"q": "armed"}, headers=headers), "<html")
+
+    def test_vary_header(self):
+        """Responses vary on HX-Request, so caches keep the page and the fragment apart."""
+        for headers in [{}, HTMX]:
+            with self.subTest(headers=headers):
+                response = self.client.get(URL, {"q": "armed"}, headers=headers)
+                self.assertIn("HX-Request", [v.strip() for v in response["Vary"].split(",")])
+
+    def test_over_long_query_is_a_400(self):
+        """A query over the limit is refused with 400 and a clear message, on the page and in the fragment."""
+        for headers in [{}, HTMX]:
+            with self.subTest(headers=headers):
+                response = self.client.get(URL, {"q": "w" * (MAX_QUERY_LENGTH + 1)}, headers=headers)
+                self.assertContains(response, f"please use at most {MAX_QUERY_LENGTH}.", status_code=400)
+        self.assertEqual(self.client.get(URL, {"q": "w" * MAX_QUERY_LENGTH}).status_code, 200)
+
+    def test_odd_syntax_never_fails(self):
+        """Quotes, operators, stray punctuation, NUL and unicode are all answered, never with a 500."""
+        odd = [
+            '"', '"unbalanced', "'", "''", "&|!:*()", "a & b | !c", "!!!", "-", "--armed", "or", "armed or",
+            "(((", "armed:*", "\\", "%", "_", "100%", "<>", "\x00armed", "armed\x00", "Ελλάδα", "東京", "🙂 armed",
+            "naïve café", "\u200b", "a" * 60, "state -", '"state of war" -"state"', "armed | attack",
+        ]
+        for q in odd:
+            with self.subTest(q=q):
+                self.assertEqual(self.search(q).status_code, 200)
+        for name in ["source", "tag", "provision"]:
+            with self.subTest(filter=name):
+                self.assertEqual(self.search("armed", **{name: "\x00'\"%_;--"}).status_code, 200)
+
+    def test_phrase_query_finds_the_words(self):
+        """A quoted phrase finds the provision that contains it."""
+        self.assertIn(("wording", "art-4", self.p4.pk), hits_of(self.search('"state of war"')))
+
+    def test_unicode_query_matches_case_insensitively(self):
+        """Accented and non-Latin words are found whatever their case."""
+        provision = make_provision(self.treaty, number=9, text="Ελλάδα and Ça va, the Café clause.")
+        self.assertIn(("wording", "art-9", provision.pk), hits_of(self.search("ελλάδα")))
+        self.assertIn(("wording", "art-9", provision.pk), hits_of(self.search("café")))
+
+    def test_only_safe_methods(self):
+        """The search is read-only: a POST is refused with 405."""
+        self.assertEqual(self.client.post(URL, {"q": "armed"}).status_code, 405)
+
+    def test_snippets_escape_markup(self):
+        """Markup in an annotation body is shown as text: no live <script> reaches the page or the fragment."""
+        make_annotation(
+            self.p4, self.ana, 0, 6, visibility="public",
+            body='<script>alert("x")</script> <b onclick="x()">bold</b> & zeppelins <mark>fake</mark>',
+        )
+        fragment = self.client.get(URL, {"q": "zeppelins"}, headers=HTMX)
+        self.assertEqual(fragment.context["results"].total, 1)
+        self.assertNotContains(fragment, "<script")
+        self.assertNotContains(fragment, "<b ")
+        self.assertNotContains(fragment, "<mark>fake")
+        self.assertContains(fragment, "<mark>zeppelins</mark>")
+        self.assertContains(fragment, "&amp; <mark>zeppelins</mark>")
+        if connection.vendor != "postgresql":  # PostgreSQL's ts_headline leaves markup out of its snippets
+            self.assertContains(fragment, "&lt;b onclick=")
+        page = self.client.get(URL, {"q": "zeppelins"})
+        self.assertEqual(len(re.findall(r"<script\b", page.content.decode())), 1)  # htmx itself
+        self.assertContains(page, 'src="/static/django_htmx/htmx-2.min.js"')
+
+    def test_query_is_escaped_where_echoed(self):
+        """The query echoed in the title, box and messages is escaped."""
+        response = self.search('<img src=x onerror="alert(1)">')
+        self.assertNotContains(response, "<img src=x")
+        self.assertContains(response, "&lt;img src=x")
+
+
+class QueryCountTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.provision = make_provision(number=1, text=ARTICLE_4)
+        cls.author = make_user("ana")
+        cls.tags = [Tag.objects.create(name=f"Tag {n}", slug=f"tag-{n}") for n in range(2)]
+
+    def add_public_annotations(self, count):
+        created = make_annotations(self.provision, self.author, count, tags=self.tags)
+        Annotation.objects.filter(pk__in=[a.pk for a in created]).update(visibility="public")
+
+    def measure(self):
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(URL, {"q": "emphasis"})
+        self.assertEqual(response.status_code, 200)
+        return len(queries), response
+
+    def test_query_count_does_not_grow_with_hits(self):
+        """3 and 60 matching annotations cost the same queries, for a visitor and for an analyst."""
+        self.add_public_annotations(3)
+        small = {}
+        for who in ["anonymous", "analyst"]:
+            if who == "analyst":
+                self.client.force_login(self.author)
+            small[who], response = self.measure()
+            self.assertEqual(response.context["results"].total, 3)
+            self.client.logout()
+        self.add_public_annotations(57)
+        for who in ["anonymous", "analyst"]:
+            with self.subTest(who=who):
+                if who == "analyst":
+                    self.client.force_login(self.author)
+                count, response = self.measure()
+                self.assertEqual(count, small[who])
+                self.assertEqual(response.context["results"].total, 60)
+                self.assertEqual(response.context["results"].shown, MAX_HITS)
+                self.assertContains(response, f"60 results for “emphasis”; showing the {MAX_HITS} best")
+                self.client.logout()
+        self.assertLessEqual(small["anonymous"], 8)
+
+
+class CorpusSearchTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def test_state_of_war_finds_article_4(self):
+        """Searching "state of war" finds Article 4's wording and the commentary excerpts on it."""
+        response = self.client.get(URL, {"q": "state of war"})
+        self.assertEqual(response.status_code, 200)
+        groups = {group.provision.slug: group for group in response.context["results"].groups}
+        self.assertIn("art-4", groups)
+        article_4 = groups["art-4"].hits
+        self.assertEqual(article_4[0].kind, "wording")
+        self.assertIn("<mark>war</mark>", str(article_4[0].snippet))
+        excerpts = [hit for hit in article_4 if hit.kind == "excerpt"]
+        self.assertGreaterEqual(len(excerpts), 2)
+        url = reverse("reader:provision", args=[self.treaty.slug, "art-4"])
+        self.assertContains(response, f'href="{url}#excerpt-{excerpts[0].pk}"')
+        self.assertEqual(response.context["results"].groups[0].provision.slug, "art-4")
+
+    def test_phrase_and_filters_on_the_corpus(self):
+        """A quoted phrase and the provision filter work on the real corpus."""
+        response = self.client.get(URL, {"q": '"state of war"', "provision": "art-4"})
+        self.assertEqual({group.provision.slug for group in response.context["results"].groups}, {"art-4"})
+        self.assertGreater(response.context["results"].total, 2)
