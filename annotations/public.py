@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from treaty_app.caching import conditional_page
 from treaty_app.models import Provision
 
 from . import search
@@ -16,6 +17,7 @@ from .models import Annotation, Tag
 
 
 @require_safe
+@conditional_page
 def tag_detail(request, tag_slug):
     """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
 
