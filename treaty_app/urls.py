@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from annotations import public
+from annotations import export_views, public
 
 from . import views
 
@@ -14,6 +14,12 @@ reader_patterns = (
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
         path("tags/<slug:tag_slug>/", public.tag_detail, name="tag"),
         path("search/", public.search_page, name="search"),
+        path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
+        path(
+            "treaties/<slug:treaty_slug>/<slug:provision_slug>/annotations.jsonld",
+            export_views.provision_annotations,
+            name="provision-annotations",
+        ),
     ],
     "reader",
 )
