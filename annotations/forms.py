@@ -2,12 +2,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.text import slugify
 
 from .anchoring import AnchorError, check_span, quote_selector
 from .models import Annotation, Tag
-from .sanitize import render_markdown
 
 BODY_MAX_LENGTH = 20_000
 
@@ -165,18 +163,21 @@ class AnnotationEditForm(NoteFields):
     def save(self, *, author):
         """Save if the annotation is still at the version the editor saw; return False if it is not."""
         data = self.cleaned_data
-        visibility = self.instance.visibility if self.fields["visibility"].disabled else data["visibility"]
-        # One conditional UPDATE is the check and the write: no edit can slip in between.
-        saved = Annotation.objects.filter(pk=self.instance.pk, version=data["version"]).update(
-            body=data["body"],
-            body_html=render_markdown(data["body"]),
-            visibility=visibility,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
+        # Claiming the version with one conditional UPDATE is the check: no edit can slip in between.
+        # The save that follows, in the same transaction, records the change in the history.
+        claimed = Annotation.objects.filter(pk=self.instance.pk, version=data["version"]).update(
+            version=F("version") + 1
         )
-        if saved:
-            self.save_tags(self.instance, author)
-        return bool(saved)
+        if not claimed:
+            return False
+        annotation = self.instance
+        annotation.version = data["version"] + 1
+        annotation.body = data["body"]
+        if not self.fields["visibility"].disabled:
+            annotation.visibility = data["visibility"]
+        annotation.save()
+        self.save_tags(annotation, author)
+        return True
 
 
 class ReplyForm(forms.ModelForm):

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from simple_history.models import HistoricalRecords
+
 from treaty_app.models import VersionedQuerySet
 
 from .sanitize import render_markdown
@@ -21,21 +23,39 @@ class Tag(models.Model):
         max_length=7, default="#f4d03f", help_text="Highlight colour, as #rrggbb.",
     )
     description = models.TextField(blank=True, help_text="When to use this tag, for analysts choosing one.")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        help_text="A broader tag (one level only), e.g. security › military-assistance.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = VersionedQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(condition=Q(colour__regex=r"^#[0-9a-fA-F]{6}$"), name="tag_colour_is_hex"),
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="tag_not_its_own_parent"),
         ]
 
     def __str__(self):
-        return self.name
+        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.parent_id is None:
+            return
+        if self.parent_id == self.pk:
+            raise ValidationError({"parent": "A tag cannot be its own parent."}, code="self_parent")
+        if self.parent.parent_id is not None:
+            raise ValidationError({"parent": "The vocabulary is one level deep: pick a top-level tag."}, code="too_deep")
+        if self.pk and self.children.exists():
+            raise ValidationError({"parent": "This tag has narrower tags of its own."}, code="has_children")
 
 
 class AnnotationQuerySet(VersionedQuerySet):
@@ -73,6 +93,13 @@ class AnnotationQuerySet(VersionedQuerySet):
     def roots(self):
         return self.filter(parent__isnull=True)
 
+    def awaiting_review(self):
+        return self.live().filter(review=Annotation.Review.SUBMITTED)
+
+    def adrift(self):
+        """Annotations a change of wording left without a confident place."""
+        return self.live().filter(placement__in=[Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED])
+
     def on_provision(self, provision):
         """Root annotations anchored in the provision's wording, in reading order."""
         return self.roots().filter(provision=provision).order_by(F("start").asc(nulls_last=True), "end", "pk")
@@ -83,6 +110,12 @@ class Annotation(models.Model):
         PRIVATE = "private", "Private: only me"
         TEAM = "team", "Team: all analysts"
         PUBLIC = "public", "Public: published by a curator"
+
+    class Review(models.TextChoices):
+        NONE = "none", "Not submitted"
+        SUBMITTED = "submitted", "Awaiting review"
+        PUBLISHED = "published", "Published"
+        RETURNED = "returned", "Sent back"
 
     class Placement(models.TextChoices):
         ANCHORED = "anchored", "Anchored"
@@ -118,6 +151,14 @@ class Annotation(models.Model):
         blank=True, help_text="The wording as it stood when the annotation drifted or was orphaned."
     )
 
+    review = models.CharField(max_length=16, choices=Review, default=Review.NONE, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    review_note = models.TextField(blank=True, help_text="Why it was sent back; its author sees this.")
+
     version = models.PositiveIntegerField(default=1, help_text="Goes up on each edit; stale edits are refused.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -128,6 +169,7 @@ class Annotation(models.Model):
     )
 
     objects = AnnotationQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[tags], excluded_fields=["body_html"])
 
     class Meta:
         ordering = ["provision", "start", "pk"]

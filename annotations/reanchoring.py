@@ -7,6 +7,8 @@ listed for its author as drifted or orphaned. Nothing is deleted.
 
 from collections import Counter
 
+from simple_history.utils import bulk_update_with_history
+
 from .anchoring import Placement, quote_selector, reanchor
 from .models import Annotation
 
@@ -42,8 +44,10 @@ def reanchor_provision(provision, old_text):
             if annotation.start is not None:
                 annotation.anchored_text = old_text
             annotation.start = annotation.end = None
-    Annotation.objects.bulk_update(
-        annotations, ["placement", "text_version", "start", "end", "prefix", "suffix", "exact", "anchored_text"],
+    # In bulk, but with a history record for each: a re-placement is a change like any other.
+    bulk_update_with_history(
+        annotations, Annotation,
+        ["placement", "text_version", "start", "end", "prefix", "suffix", "exact", "anchored_text"],
         batch_size=500,
     )
     return outcomes

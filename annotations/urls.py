@@ -12,6 +12,7 @@ urlpatterns = [
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="delete"),
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="restore"),
     path("annotations/<int:pk>/hide/", views.annotation_hide, name="hide"),
+    path("annotations/<int:pk>/submit/", views.annotation_submit, name="submit"),
     path("<slug:treaty_slug>/<slug:provision_slug>/", views.workspace, name="workspace"),
     path("<slug:treaty_slug>/<slug:provision_slug>/annotations/", views.annotation_create, name="create"),
 ]

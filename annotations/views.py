@@ -19,6 +19,7 @@ from django_htmx.http import reswap, retarget
 
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
+from .curation import hide_annotations, submit_for_review
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from treaty_app.marking import highlight_runs
 from .models import UNDO_WINDOW, Annotation, Tag
@@ -284,14 +285,30 @@ def annotation_restore(request, pk):
 
 
 @login_required
+@team_required
+@require_POST
+def annotation_submit(request, pk):
+    """The author asks the curators to publish the annotation."""
+    annotation = get_own_annotation(request, pk)
+    provision = home_provision(annotation)
+    filters = Filters(request.GET)
+    if annotation.is_reply or annotation.review in {Annotation.Review.SUBMITTED, Annotation.Review.PUBLISHED}:
+        return HttpResponse("This annotation is already awaiting review or published.", status=409)
+    submit_for_review(annotation)
+    if not request.htmx:
+        messages.success(request, "Submitted for publication: a curator will review it.")
+        return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
+    return render_workspace(request, provision, filters)
+
+
+@login_required
 @permission_required("annotations.hide_annotation", raise_exception=True)
 @require_POST
 def annotation_hide(request, pk):
     annotation = get_object_or_404(Annotation.objects.live().select_related("provision__treaty", "excerpt"), pk=pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
-    annotation.hidden_at, annotation.hidden_by = timezone.now(), request.user
-    annotation.save(update_fields=["hidden_at", "hidden_by"])
+    hide_annotations(Annotation.objects.filter(pk=annotation.pk), curator=request.user)
     if not request.htmx:
         messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
         return redirect(workspace_url(provision, filters))

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 
@@ -51,7 +52,7 @@ class QuotedPassageInline(admin.TabularInline):
 
 
 @admin.register(Provision)
-class ProvisionAdmin(admin.ModelAdmin):
+class ProvisionAdmin(SimpleHistoryAdmin):
     list_display = ["label", "treaty", "heading", "coverage", "text_version", "approved_excerpts", "proposed_excerpts"]
     list_display_links = ["label"]
     list_filter = ["treaty", "coverage", "kind"]
@@ -118,7 +119,7 @@ class ExcerptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExcerptLink)
-class ExcerptLinkAdmin(admin.ModelAdmin):
+class ExcerptLinkAdmin(SimpleHistoryAdmin):
     list_display = ["provision", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
     list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
     search_fields = ["excerpt__text", "reference"]
@@ -144,8 +145,12 @@ class ExcerptLinkAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def review(self, request, queryset, state):
-        count = queryset.update(state=state, reviewed_by=request.user, reviewed_at=timezone.now())
-        self.message_user(request, f"{count} excerpt link(s) marked {state}.")
+        # Row by row, so that each decision is in the link's history.
+        links = list(queryset.exclude(state=state))
+        for link in links:
+            link.state, link.reviewed_by, link.reviewed_at = state, request.user, timezone.now()
+            link.save()
+        self.message_user(request, f"{len(links)} excerpt link(s) marked {state}.")
 
     @admin.action(description="Approve selected links (make them public)", permissions=["change"])
     def approve(self, request, queryset):

@@ -8,6 +8,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class ContentVersion(models.Model):
@@ -137,6 +138,7 @@ class Provision(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProvisionQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["treaty", "position"]
@@ -327,6 +329,7 @@ class ExcerptLink(models.Model):
     )
 
     objects = ExcerptLinkQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["provision", "excerpt"]
