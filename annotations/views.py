@@ -125,8 +125,13 @@ def workspace_context(request, provision, filters, **extra):
     return context
 
 
+def wants_fragment(request):
+    """An HTMX swap wants the fragment; a history restore (a page htmx lost) wants the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def render_workspace(request, provision, filters, status=200, **extra):
-    template = WORKSPACE + ("#workspace-body" if request.htmx else "")
+    template = WORKSPACE + ("#workspace-body" if wants_fragment(request) else "")
     return render(request, template, workspace_context(request, provision, filters, **extra), status=status)
 
 
@@ -190,7 +195,7 @@ def home_provision(annotation):
 
 
 def render_edit_form(request, annotation, form, provision, filters, status=200, conflict=False):
-    template = "annotations/edit.html" + ("#annotation-edit" if request.htmx else "")
+    template = "annotations/edit.html" + ("#annotation-edit" if wants_fragment(request) else "")
     context = {"annotation": annotation, "form": form, "provision": provision, "filters": filters, "conflict": conflict}
     response = render(request, template, context, status=status)
     if request.htmx and status != 200:
@@ -206,10 +211,13 @@ def annotation_edit(request, pk):
     annotation = get_own_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
+    # Ids of its own: the create form on the same page already uses id_body and friends.
+    auto_id = f"edit-{annotation.pk}-%s"
     if request.method == "GET":
-        return render_edit_form(request, annotation, AnnotationEditForm(instance=annotation), provision, filters)
+        form = AnnotationEditForm(instance=annotation, auto_id=auto_id)
+        return render_edit_form(request, annotation, form, provision, filters)
 
-    form = AnnotationEditForm(request.POST, instance=annotation)
+    form = AnnotationEditForm(request.POST, instance=annotation, auto_id=auto_id)
     if not form.is_valid():
         return render_edit_form(request, annotation, form, provision, filters, status=422)
     if not form.save(author=request.user):
@@ -217,7 +225,7 @@ def annotation_edit(request, pk):
         # Keep the draft, but let a second save deliberately replace the current text.
         draft = request.POST.copy()
         draft["version"] = annotation.version
-        conflict_form = AnnotationEditForm(draft, instance=annotation)
+        conflict_form = AnnotationEditForm(draft, instance=annotation, auto_id=auto_id)
         return render_edit_form(request, annotation, conflict_form, provision, filters, status=409, conflict=True)
     if not request.htmx:
         messages.success(request, "Annotation updated.")
@@ -235,9 +243,13 @@ def annotation_reply(request, pk):
     filters = Filters(request.GET)
     form = ReplyForm(request.POST or None)
     if request.method == "GET" or not form.is_valid():
-        template = "annotations/reply.html" + ("#reply-form" if request.htmx else "")
+        template = "annotations/reply.html" + ("#reply-form" if wants_fragment(request) else "")
         context = {"parent": parent, "form": form, "provision": provision, "filters": filters}
-        return render(request, template, context, status=200 if request.method == "GET" else 422)
+        response = render(request, template, context, status=200 if request.method == "GET" else 422)
+        if request.htmx and request.method == "POST":
+            # The form posts to the whole workspace; a refused reply goes back into its card's slot.
+            response = reswap(retarget(response, f"#annotation-{parent.pk} .reply-slot"), "innerHTML")
+        return response
     reply = form.save(author=request.user, parent=parent)
     if not request.htmx:
         messages.success(request, "Reply saved.")
@@ -253,7 +265,7 @@ def annotation_delete(request, pk):
     provision = home_provision(annotation)
     filters = Filters(request.GET)
     if request.method == "GET":
-        template = "annotations/delete.html" + ("#confirm-delete" if request.htmx else "")
+        template = "annotations/delete.html" + ("#confirm-delete" if wants_fragment(request) else "")
         return render(request, template, {"annotation": annotation, "provision": provision, "filters": filters})
     annotation.deleted_at = timezone.now()
     annotation.save(update_fields=["deleted_at"])
