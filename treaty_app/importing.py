@@ -121,22 +121,30 @@ def import_source(
             "excerpts point into its text, so it is not replaced. Import the new capture under another name."
         )
     slug = slug or slugify(f"{author} {published_on or ''} {title or outlet}")[:50].strip("-") or slugify(capture_name)
-    source, created = Source.objects.update_or_create(
-        capture_name=capture_name,
-        defaults={
-            "slug": existing.slug if existing else slug,
-            "title": title or "",
-            "author": author or "",
-            "outlet": outlet or "",
-            "published_on": published_on,
-            "url": url or "",
-            "language": language or "en",
-            "notes": notes or "",
-            "body": body,
-            "capture": capture,
-        },
-    )
-    report.count("sources", created)
+    facts = {
+        "slug": existing.slug if existing else slug,
+        "title": title or "",
+        "author": author or "",
+        "outlet": outlet or "",
+        "published_on": published_on,
+        "url": url or "",
+        "language": language or "en",
+        "notes": notes or "",
+        "body": body,
+        "capture": capture,
+    }
+    created = existing is None
+    source = existing or Source(capture_name=capture_name)
+    # Saved only when something differs, so a rerun writes nothing and invalidates no page.
+    changed = created or any(getattr(source, name) != value for name, value in facts.items())
+    if changed:
+        for name, value in facts.items():
+            setattr(source, name, value)
+        source.save()
+    if changed and not created:
+        report.updated["sources"] += 1
+    else:
+        report.count("sources", created)
 
     provisions = {p.slug: p for p in treaty.provisions.all()}
     article_count = max((p.number for p in provisions.values() if p.number), default=None)
