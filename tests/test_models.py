@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.test import TestCase
 
 from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage
@@ -71,6 +71,17 @@ class ExcerptConstraintTests(TestCase):
         make_excerpt(self.source, 0, 16)
         with self.assertRaises(IntegrityError), transaction.atomic():
             Excerpt.objects.create(source=self.source, start=18, end=34, text="First paragraph.")
+
+    def test_offsets_must_lie_inside_the_body(self):
+        """The database refuses an excerpt or a quoted passage that ends past its source's body."""
+        body_length = len(self.source.body)
+        with self.assertRaises((IntegrityError, DatabaseError)), transaction.atomic():
+            Excerpt.objects.create(source=self.source, start=body_length, end=body_length + 3, text="abc")
+        provision = make_provision(number=3, text="abc")
+        with self.assertRaises((IntegrityError, DatabaseError)), transaction.atomic():
+            QuotedPassage.objects.create(provision=provision, source=self.source, position=0, text="abc",
+                                         source_start=body_length, source_end=body_length + 3)
+        make_excerpt(self.source, body_length - 10, body_length)
 
     def test_clean_checks_the_text_against_the_source(self):
         """full_clean reports an excerpt whose text is not the source's text at its offsets."""
