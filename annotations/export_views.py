@@ -1,14 +1,137 @@
-"""W3C Web Annotation JSON-LD over HTTP (stubs until the export lands)."""
+"""W3C Web Annotation JSON-LD over HTTP: the paged collection of all annotations, and one provision's.
 
-from django.http import HttpResponse
+Both answer with what the caller may see (`exporting.visible_annotations`), revalidate with an
+ETag keyed on the content version, are cached per version for visitors, and allow any origin to
+read them: the response never carries more than a visitor sees unless the browser sends the
+user's cookies, which a cross-origin ``*`` does not allow.
+"""
+
+from math import ceil
+
+from django.db.models import Q
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from treaty_app.caching import conditional_page
+from treaty_app.models import Provision
+
+from .exporting import (
+    ANNO_CONTEXT,
+    MAX_PAGE_SIZE,
+    MEDIA_TYPE,
+    PAGE_SIZE,
+    Linker,
+    dumps,
+    embedded_collection,
+    for_export,
+    page_document,
+    visible_annotations,
+)
+
+
+def _jsonld(document):
+    response = HttpResponse(dumps(document), content_type=MEDIA_TYPE)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _error(message, status):
+    response = JsonResponse({"error": message}, status=status)
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _positive_int(request, name, default):
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number from 1, not {raw!r}.")
+    return int(raw)
+
+
+def _linker(request):
+    return Linker(f"{request.scheme}://{request.get_host()}")
+
 
 @require_safe
+@conditional_page
 def collection_page(request):
-    return HttpResponse("Not built yet.", status=501)
+    """``/annotations.jsonld``: the AnnotationCollection of every annotation the caller may see, in pk
+    order; ``?page=N`` (from 1) is its N-th AnnotationPage, of ``?size=`` items (default 100, at
+    most 1000).
+
+    A bad page or size is a 400, a page past the last a 404, both with a JSON ``error``. A page
+    costs four queries whatever its size (the content version for the ETag, the count, the
+    annotations with their related rows, their tags), the collection two, plus a signed-in
+    user's session and permission look-ups."""
+    try:
+        size = _positive_int(request, "size", PAGE_SIZE)
+        page = _positive_int(request, "page", None)
+    except ValueError as error:
+        return _error(str(error), 400)
+    if size > MAX_PAGE_SIZE:
+        return _error(f"size must be at most {MAX_PAGE_SIZE}, not {size}.", 400)
+
+    linker = _linker(request)
+    collection_id = linker.collection()
+    suffix = "" if size == PAGE_SIZE else f"&size={size}"
+
+    def page_id(number):
+        return f"{collection_id}?page={number}{suffix}"
+
+    visible = visible_annotations(request.user)
+    total = visible.count()
+    last = max(1, ceil(total / size))
+    if page is None:
+        document = {
+            "@context": ANNO_CONTEXT,
+            "id": collection_id,
+            "type": "AnnotationCollection",
+            "label": "Annotations in Glossa",
+            "total": total,
+        }
+        if total:
+            # The model requires first when there are annotations; with none, there is no page to point at.
+            document |= {"first": page_id(1), "last": page_id(last)}
+        return _jsonld(document)
+    if page > last:
+        return _error(f"There is no page {page}: the last page is {last}.", 404)
+
+    start = (page - 1) * size
+    annotations = for_export(visible)[start : start + size]
+    return _jsonld(page_document(
+        annotations, linker,
+        page_id=page_id(page), collection_id=collection_id, total=total, start_index=start,
+        prev_id=page_id(page - 1) if page > 1 else None,
+        next_id=page_id(page + 1) if page < last else None,
+    ))
 
 
 @require_safe
+@conditional_page
 def provision_annotations(request, treaty_slug, provision_slug):
-    return HttpResponse("Not built yet.", status=501)
+    """``/treaties/<t>/<p>/annotations.jsonld``: every annotation the caller may see on the provision
+    (those anchored in its wording and the replies to them), in pk order, as one AnnotationCollection
+    that embeds them all, so that a peer annotation client gets a document in one request.
+
+    Four queries whatever the number of annotations: the content version for the ETag, the
+    provision, the annotations with their related rows, and their tags (plus a signed-in user's
+    session and permissions)."""
+    provision = get_object_or_404(
+        Provision.objects.select_related("treaty").only(
+            "slug", "kind", "number", "treaty__slug", "treaty__short_title"
+        ),
+        treaty__slug=treaty_slug, slug=provision_slug,
+    )
+    on_provision = visible_annotations(request.user).filter(
+        Q(provision=provision) | Q(parent__provision=provision)
+    )
+    linker = _linker(request)
+    return _jsonld(embedded_collection(
+        for_export(on_provision), linker,
+        collection_id=linker.iri(reverse("reader:provision-annotations", args=[treaty_slug, provision_slug])),
+        label=f"Annotations on {provision.label}, {provision.treaty.short_title}",
+    ))

@@ -361,7 +361,7 @@ class PageTests(SearchTestCase):
         self.assertContains(response, "<html")
         self.assertContains(response, "<title>“armed” · Search · Glossa</title>")
         self.assertContains(response, 'hx-get="/search/"')
-        self.assertContains(response, 'hx-trigger="input changed delay:250ms, search"')
+        self.assertContains(response, 'hx-trigger="input changed delay:250ms"')
         self.assertContains(response, 'hx-target="#search-results"')
         self.assertContains(response, 'hx-push-url="true"')
         self.assertContains(response, '<meta name="htmx-config"')

@@ -1,47 +1,16 @@
 """The analysts' workspace in a real browser: selecting words, annotating through HTMX, and the card actions.
 
-Playwright drives Debian's Chromium (/usr/bin/chromium); Playwright's own browser download is never used.
-Without that browser the module is skipped, unless GLOSSA_REQUIRE_BROWSER=1 (CI), where it fails.
-
-Every test also fails on a JavaScript error, a console error (CSP violations are reported there) or an
-unexpected HTTP error response on the page; see BrowserTestCase.tearDown.
+The browser, the skip rule and the error collector that fails a test on any JavaScript, console (CSP) or
+unexpected HTTP error are in base.py.
 """
 
-import os
-import re
-from pathlib import Path
-from unittest import mock
+from .base import CHARACTER_BOXES, SELECT_RANGE, BrowserTestCase, expect  # first: the skip rule
 
-import pytest
+import os  # noqa: E402
+import re  # noqa: E402
 
-CHROMIUM = Path(os.environ.get("GLOSSA_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def _browser_missing():
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is missing (pip install -r requirements-dev.txt)"
-    return None
-
-
-if (_missing := _browser_missing()) is not None:
-    if os.environ.get("GLOSSA_REQUIRE_BROWSER") == "1":
-        # CI sets it: a run that silently skips the browser tests must not pass.
-        pytest.fail(f"GLOSSA_REQUIRE_BROWSER=1 but the browser tests cannot run: {_missing}.", pytrace=False)
-    pytest.skip(f"browser tests skipped: {_missing}", allow_module_level=True)
-
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase  # noqa: E402
-from django.db import connections  # noqa: E402
+import pytest  # noqa: E402
 from django.urls import reverse  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 from annotations.models import Annotation, Tag  # noqa: E402
 
@@ -50,8 +19,6 @@ from ..factories import (  # noqa: E402
 )
 
 pytestmark = pytest.mark.browser
-
-expect.set_options(timeout=10_000)
 
 TEXT = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -67,111 +34,14 @@ UNICODE_TEXT = (
     "партнёрстве 👍🏽 👨‍👩‍👧. " + TEXT
 )
 
-# Where a string sits in a container's text as workspace.js counts it: text nodes inside [data-skip]
-# markers (the footnote-like .hl-ref links) are not part of the text.
-_LOCATE = """
-function locate(selector, quote) {
-  const root = document.querySelector(selector);
-  if (!root) throw new Error("no element matches " + selector);
-  const pieces = [];
-  let text = "";
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    if (node.parentElement.closest("[data-skip]")) continue;
-    pieces.push({node: node, base: text.length});
-    text += node.data;
-  }
-  const start = text.indexOf(quote);
-  if (start < 0 || text.indexOf(quote, start + 1) >= 0) {
-    throw new Error("the words must occur exactly once in " + selector + ": " + quote);
-  }
-  // The text node and offset of UTF-16 index i; `after` prefers the node ending there to the one starting there.
-  function point(i, after) {
-    for (const p of pieces) {
-      const end = p.base + p.node.data.length;
-      if (after ? (i > p.base && i <= end) : (i >= p.base && i < end)) return [p.node, i - p.base];
-    }
-    throw new Error("no text node holds offset " + i);
-  }
-  return {root: root, text: text, start: start, end: start + quote.length, point: point};
-}
-"""
-
-# Viewport boxes of the first and last characters of `quote` (a surrogate pair is one character).
-CHARACTER_BOXES = "([selector, quote]) => {" + _LOCATE + """
-  const found = locate(selector, quote);
-  found.root.scrollIntoView({block: "nearest"});
-  function box(index, after) {
-    const [node, offset] = found.point(index, after);
-    const range = document.createRange();
-    if (after) {
-      const pair = offset >= 2 && /[\\uDC00-\\uDFFF]/.test(node.data[offset - 1]);
-      range.setStart(node, offset - (pair ? 2 : 1));
-      range.setEnd(node, offset);
-    } else {
-      const pair = /[\\uD800-\\uDBFF]/.test(node.data[offset]);
-      range.setStart(node, offset);
-      range.setEnd(node, offset + (pair ? 2 : 1));
-    }
-    const rects = range.getClientRects();
-    const r = after ? rects[rects.length - 1] : rects[0];
-    return {x: r.left, y: r.top, width: r.width, height: r.height};
-  }
-  return {first: box(found.start, false), last: box(found.end, true)};
-}"""
-
-# Select `quote` with a DOM Range, as a user's keyboard or mouse selection would.
-SELECT_RANGE = "([selector, quote]) => {" + _LOCATE + """
-  const found = locate(selector, quote);
-  const range = document.createRange();
-  range.setStart(...found.point(found.start, false));
-  range.setEnd(...found.point(found.end, true));
-  const selection = window.getSelection();
-  selection.removeAllRanges();
-  selection.addRange(range);
-}"""
-
 # The text of every highlight run that belongs to annotation `pk`, in document order.
 MARKED_TEXT = """(pk) => Array.from(document.querySelectorAll("mark.hl"))
   .filter((mark) => mark.dataset.annotations.split(" ").includes(String(pk)))
   .map((mark) => mark.textContent).join("")"""
 
-# Reported on the console, where the test collects it, even if Chromium stopped logging violations itself.
-REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
-  console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline"));
-});"""
 
-
-class BrowserTestCase(StaticLiveServerTestCase):
-    """One Chromium per class, a fresh context and page per test, and no JavaScript error allowed."""
-
-    # The live server needs committed data, so these are transactional tests; restoring the serialized
-    # database after each flush brings back the Analysts and Curators groups of the data migration.
-    serialized_rollback = True
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        shared = {alias: connections[alias] for alias in cls._databases_names()}
-        # Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a thread
-        # with a running loop. Allowed for these classes only, until the browser is gone (class cleanups run
-        # last first, after tearDownClass): set at import, it would leak into the subprocesses other tests
-        # start, where `manage.py check --deploy` rightly reports it (async.E001).
-        environment = mock.patch.dict(os.environ, {"DJANGO_ALLOW_ASYNC_UNSAFE": "true"})
-        environment.start()
-        cls.addClassCleanup(environment.stop)
-        cls.playwright = sync_playwright().start()
-        cls.addClassCleanup(cls.playwright.stop)
-        # The sync API keeps an asyncio loop running in this thread until stop(), and while one runs Django
-        # keeps connections per context instead of per thread: the ORM would open a second connection, one
-        # that the live server (on SQLite) and serialized_rollback know nothing about. Keep the same one.
-        for alias, connection in shared.items():
-            connections[alias] = connection
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        cls.addClassCleanup(cls.browser.close)
+class WorkspaceTestCase(BrowserTestCase):
+    """Article 4 of a small treaty, an analyst and a tag; helpers for the workspace page."""
 
     def setUp(self):
         super().setUp()
@@ -180,49 +50,6 @@ class BrowserTestCase(StaticLiveServerTestCase):
         self.analyst = make_user("ana")
         self.tag = Tag.objects.create(name="military-assistance", slug="military-assistance", colour="#cc3333")
         self.url = reverse("annotations:workspace", args=["t", "art-4"])
-        self.problems = []
-        # Patterns of console messages or responses a test expects (e.g. the 422 of a refused form).
-        self.expected_problems = []
-        self.page = self.new_page()
-
-    def new_page(self, **context_options):
-        context = self.browser.new_context(
-            base_url=self.live_server_url, viewport={"width": 1280, "height": 900}, **context_options
-        )
-        self.addCleanup(context.close)
-        context.add_init_script(REPORT_CSP_VIOLATIONS)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("console", self._on_console)
-        page.on("response", self._on_response)
-        return page
-
-    def _on_console(self, message):
-        # The site has no favicon; Chromium's request for one is not the page's doing.
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            self.problems.append(f"console error: {message.text}")
-
-    def _on_response(self, response):
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
-            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
-
-    def tearDown(self):
-        if not self.page.is_closed():
-            self.page.evaluate("0")  # lets Playwright deliver the events still on their way
-        problems = [p for p in self.problems if not any(re.search(e, p) for e in self.expected_problems)]
-        super().tearDown()
-        self.assertEqual(problems, [], "the page reported errors")
-
-    # Helpers
-
-    def log_in(self, user, page=None):
-        """Log in without the form: the test client's session cookie, handed to the browser."""
-        self.client.force_login(user)
-        cookie = self.client.cookies[settings.SESSION_COOKIE_NAME].value
-        (page or self.page).context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.live_server_url}]
-        )
 
     def open_workspace(self, user=None, query=""):
         self.log_in(user or self.analyst)
@@ -263,17 +90,6 @@ class BrowserTestCase(StaticLiveServerTestCase):
         expect(self.page.locator("ol.cards li.card-new")).to_be_visible()
         return Annotation.objects.get(body=note)
 
-    def watch_navigation(self):
-        """Mark the document and record every navigation of the main frame from now on."""
-        self.page.evaluate("window.__marker = 1")
-        navigations = []
-        self.page.on("framenavigated", lambda frame: frame.parent_frame or navigations.append(frame.url))
-        return navigations
-
-    def assert_not_navigated(self, navigations):
-        self.assertEqual(self.page.evaluate("window.__marker"), 1, "the page was reloaded")
-        self.assertEqual(navigations, [])
-
     @property
     def annotate_button(self):
         return self.page.get_by_role("button", name="Annotate (A)")
@@ -282,7 +98,7 @@ class BrowserTestCase(StaticLiveServerTestCase):
         return self.page.locator(f"#annotation-{pk}")
 
 
-class AnnotateTests(BrowserTestCase):
+class AnnotateTests(WorkspaceTestCase):
     def test_mouse_selection_through_login_creates_annotation_in_place(self):
         """An analyst logs in, drags over words and saves a tagged note: card and highlight appear, no navigation."""
         page = self.page
@@ -527,7 +343,7 @@ class AnnotateTests(BrowserTestCase):
         self.assertEqual(annotation.start, TEXT.index(QUOTE))
 
 
-class CardTests(BrowserTestCase):
+class CardTests(WorkspaceTestCase):
     def setUp(self):
         super().setUp()
         start = TEXT.index(QUOTE)
@@ -802,7 +618,7 @@ class CardTests(BrowserTestCase):
             self.page.screenshot(path=screenshot, full_page=True)
 
 
-class ErrorCollectorTests(BrowserTestCase):
+class ErrorCollectorTests(WorkspaceTestCase):
     """The collector behind every test's 'no errors' check does catch errors, so a clean run means something."""
 
     def test_csp_violation_is_caught(self):

@@ -1,0 +1,377 @@
+"""Glossa's annotations as W3C Web Annotations (JSON-LD), and as CSV for spreadsheet users.
+
+The shapes follow the Web Annotation Data Model (https://www.w3.org/TR/annotation-model/) and the
+paging of the Web Annotation Protocol (AnnotationCollection + AnnotationPage).
+
+One annotation::
+
+    {"id": "https://glossa.example/treaties/t/art-4/#annotation-17",
+     "type": "Annotation",
+     "motivation": "commenting",                       # "replying" for a reply
+     "created": "2024-06-20T09:15:02.123456Z", "modified": "...",
+     "creator": {"id": "https://glossa.example/users/ana", "type": "Person", "nickname": "ana"},
+     "body": [{"type": "TextualBody", "value": "The *note*, in Markdown.", "format": "text/markdown",
+               "language": "en", "purpose": "commenting"},
+              {"type": "TextualBody", "purpose": "tagging", "value": "legal threshold",
+               "glossa:tag": "https://glossa.example/tags/legal-threshold/"}],
+     "target": {"source": "https://glossa.example/treaties/t/art-4/",
+                "selector": [{"type": "TextQuoteSelector", "exact": "…", "prefix": "…", "suffix": "…"},
+                             {"type": "TextPositionSelector", "start": 120, "end": 159}]},
+     "glossa:visibility": "public", "glossa:placement": "anchored", "glossa:textVersion": 1}
+
+Decisions:
+
+* **ids** are ``{base}{page}#annotation-{pk}``, where the page is the public page of the provision
+  (or the commentary source, for an annotation on an excerpt) that the annotation, or the
+  annotation it replies to, belongs to. It is the permalink the public reader already renders
+  for published annotations, it is stable (treaty, provision and source slugs never change once
+  published, and an annotation never changes target), and it carries the pk, so an import can
+  give the annotation back its number. For an annotation that is not published the IRI
+  identifies it but does not resolve to a visible anchor.
+* **creator** ids are ``{base}/users/{username}``: identifiers minted under the site's authority,
+  not pages (Glossa has no profile pages). The importer goes by ``nickname``, the username.
+* **tags** are W3C tagging bodies, one per tag: the name is the ``value``, and ``glossa:tag`` is
+  the tag's public page ``{base}/tags/{slug}/``, so the slug travels losslessly. Not the body's
+  ``id``: the W3C test suite takes any body with an ``id`` for an External Web Resource, which
+  must not have a ``purpose`` (assertion 3.3.5-bodyEWRNoPurpose). A tag's colour, description
+  and parent are vocabulary, not annotation data; they travel with ``dumpdata``.
+* **positions** are Unicode code points, as the model requires. An annotation that lost its place
+  (drifted or orphaned) has only its TextQuoteSelector. Targets on a commentary excerpt use the
+  excerpt's permalink as ``source``, and offsets within the excerpt's text.
+* **Glossa's own fields** (visibility, placement, text version, and in curators' exports the
+  review, hiding and deletion state) are ``glossa:``-prefixed terms at the top of each annotation,
+  so that an import restores them. They are not in the anno.jsonld context: a generic JSON-LD
+  consumer ignores them (or expands them to IRIs of an unregistered ``glossa:`` scheme), so they
+  never change the meaning of the standard part. Public and signed-in HTTP responses carry only
+  visibility, placement, text version and the drifted wording; review notes and who reviewed or
+  hid what stay in curators' exports.
+* ``@context`` appears once, at the top of the document.
+"""
+
+import csv
+import json
+from datetime import UTC
+from functools import partial
+from urllib.parse import quote
+
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+
+from .models import Annotation, Tag
+
+ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+MEDIA_TYPE = f'application/ld+json; profile="{ANNO_CONTEXT}"'
+
+PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+CHUNK_SIZE = 500  # rows per fetch (and per tag prefetch) when streaming a whole export
+
+# Compact and deterministic: the same rows always give the same bytes.
+dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+# What an export needs of each related row; the long texts (wording, commentary bodies) stay in the database.
+_RELATED_FIELDS = (
+    "author__username",
+    "provision__slug", "provision__kind", "provision__number",
+    "provision__treaty__slug", "provision__treaty__short_title",
+    "excerpt__source__slug", "excerpt__source__title",
+    "excerpt__source__outlet", "excerpt__source__capture_name",
+    "parent__provision__slug", "parent__provision__kind", "parent__provision__number",
+    "parent__provision__treaty__slug", "parent__provision__treaty__short_title",
+    "parent__excerpt__source__slug", "parent__excerpt__source__title",
+    "parent__excerpt__source__outlet", "parent__excerpt__source__capture_name",
+    "hidden_by__username", "reviewed_by__username",
+)
+
+
+def visible_annotations(user):
+    """The annotations `user` may see over HTTP: the published ones for a visitor; for a signed-in
+    user the live ones `visible_to` them. A reply is included only when the annotation it replies
+    to is, so that no document points at a note its reader may not see."""
+    if user.is_anonymous:
+        visible = Annotation.objects.published()
+    else:
+        visible = Annotation.objects.live().visible_to(user)
+    return visible.filter(Q(parent__isnull=True) | Q(parent__in=visible))
+
+
+def export_scope(scope="live"):
+    """The annotations of a curators' export.
+
+    ``"live"`` (the default): every annotation not deleted, hidden, private and team ones included;
+    ``"all"``: deleted ones too; ``"published"``: what the public sees. A reply is included only
+    with the annotation it replies to, so that every export can be imported on its own."""
+    if scope == "all":
+        return Annotation.objects.all()
+    if scope == "published":
+        selected = Annotation.objects.published()
+    elif scope == "live":
+        selected = Annotation.objects.filter(deleted_at__isnull=True)
+    else:
+        raise ValueError(f"unknown export scope {scope!r}")
+    return selected.filter(Q(parent__isnull=True) | Q(parent__in=selected))
+
+
+def for_export(queryset):
+    """`queryset` with everything a W3C or CSV row needs, in two queries whatever the number of rows
+    (the annotations with their related rows, and their tags), in a stable order: by pk."""
+    own_fields = [field.name for field in Annotation._meta.concrete_fields if field.name != "body_html"]
+    return (
+        queryset.select_related(
+            "author", "provision__treaty", "excerpt__source",
+            "parent__provision__treaty", "parent__excerpt__source", "hidden_by", "reviewed_by",
+        )
+        .only(*own_fields, *_RELATED_FIELDS)
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name", "slug").order_by("slug")))
+        .order_by("pk")
+    )
+
+
+def isoformat(moment):
+    """ISO 8601 / RFC 3339 in UTC with a Z, microseconds kept when there are any."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Linker:
+    """Absolute IRIs under one base URL (scheme, host and any path prefix the site is mounted at).
+
+    The paths of provisions, sources, tags and users are memoised: there are few of them however
+    many annotations an export holds, and `reverse()` is the costly part of building an IRI."""
+
+    def __init__(self, base_url):
+        self.base = base_url.rstrip("/")
+        self._memo = {}
+
+    def _cached(self, key, make):
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = make()
+            return value
+
+    def iri(self, path):
+        return f"{self.base}{path}"
+
+    def collection(self):
+        return self.iri(reverse("reader:annotations-export"))
+
+    def provision(self, provision):
+        return self._cached(
+            ("provision", provision.pk),
+            lambda: self.iri(reverse("reader:provision", args=[provision.treaty.slug, provision.slug])),
+        )
+
+    def source(self, source):
+        return self._cached(
+            ("source", source.pk), lambda: self.iri(reverse("reader:source", args=[source.slug]))
+        )
+
+    def excerpt(self, excerpt):
+        return f"{self.source(excerpt.source)}#excerpt-{excerpt.pk}"
+
+    def tag(self, slug):
+        return self._cached(("tag", slug), lambda: self.iri(reverse("reader:tag", args=[slug])))
+
+    def user(self, username):
+        # Percent-encoded: a username may hold non-ASCII letters, and an id must be a URI.
+        return self._cached(("user", username), lambda: self.iri(f"/users/{quote(username, safe='@+.-_')}/"))
+
+    def page_of(self, annotation):
+        """The public page an annotation (or the one it replies to) belongs to."""
+        root = annotation.parent if annotation.parent_id else annotation
+        if root.provision_id:
+            return self.provision(root.provision)
+        return self.source(root.excerpt.source)
+
+    def annotation_id(self, annotation):
+        return f"{self.page_of(annotation)}#annotation-{annotation.pk}"
+
+    def parent_id(self, annotation):
+        return f"{self.page_of(annotation)}#annotation-{annotation.parent_id}"
+
+    def target_source(self, annotation):
+        if annotation.provision_id:
+            return self.provision(annotation.provision)
+        return self.excerpt(annotation.excerpt)
+
+
+def annotation_to_w3c(annotation, linker, *, internal=False):
+    """One annotation as a W3C Annotation (a dict, without ``@context``), in a fixed key order.
+
+    With `internal`, also the curators' state: review, hiding and deletion. Expects the related
+    rows and tags of `for_export`; makes no query of its own then."""
+    username = annotation.author.username
+    body = [{
+        "type": "TextualBody",
+        "value": annotation.body,
+        "format": "text/markdown",
+        "language": "en",
+        "purpose": "commenting",
+    }]
+    body += [
+        {"type": "TextualBody", "purpose": "tagging", "value": tag.name, "glossa:tag": linker.tag(tag.slug)}
+        for tag in annotation.tags.all()
+    ]
+    document = {
+        "id": linker.annotation_id(annotation),
+        "type": "Annotation",
+        "motivation": "replying" if annotation.parent_id else "commenting",
+        "created": isoformat(annotation.created_at),
+        "modified": isoformat(annotation.updated_at),
+        "creator": {"id": linker.user(username), "type": "Person", "nickname": username},
+        "body": body,
+        "target": linker.parent_id(annotation) if annotation.parent_id else _target(annotation, linker),
+        "glossa:visibility": annotation.visibility,
+        "glossa:placement": annotation.placement,
+    }
+    if annotation.text_version is not None:
+        document["glossa:textVersion"] = annotation.text_version
+    if annotation.anchored_text:
+        document["glossa:anchoredText"] = annotation.anchored_text
+    if internal:
+        document.update(_internal_state(annotation))
+    return document
+
+
+def _target(annotation, linker):
+    quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
+    if annotation.prefix:
+        quote["prefix"] = annotation.prefix
+    if annotation.suffix:
+        quote["suffix"] = annotation.suffix
+    selectors = [quote]
+    if annotation.start is not None:
+        selectors.append({"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end})
+    return {"source": linker.target_source(annotation), "selector": selectors}
+
+
+def _internal_state(annotation):
+    state = {}
+    if annotation.review != Annotation.Review.NONE:
+        state["glossa:review"] = annotation.review
+    if annotation.submitted_at:
+        state["glossa:submitted"] = isoformat(annotation.submitted_at)
+    if annotation.reviewed_at:
+        state["glossa:reviewed"] = isoformat(annotation.reviewed_at)
+    if annotation.reviewed_by_id:
+        state["glossa:reviewedBy"] = annotation.reviewed_by.username
+    if annotation.review_note:
+        state["glossa:reviewNote"] = annotation.review_note
+    if annotation.hidden_at:
+        state["glossa:hidden"] = isoformat(annotation.hidden_at)
+    if annotation.hidden_by_id:
+        state["glossa:hiddenBy"] = annotation.hidden_by.username
+    if annotation.deleted_at:
+        state["glossa:deleted"] = isoformat(annotation.deleted_at)
+    return state
+
+
+def page_document(
+    annotations, linker, *, page_id, collection_id, total, start_index, prev_id=None, next_id=None
+):
+    """An AnnotationPage of a paged collection: `annotations` as its items, with links to its neighbours."""
+    document = {
+        "@context": ANNO_CONTEXT,
+        "id": page_id,
+        "type": "AnnotationPage",
+        "partOf": {"id": collection_id, "type": "AnnotationCollection", "total": total},
+        "startIndex": start_index,
+    }
+    if prev_id:
+        document["prev"] = prev_id
+    if next_id:
+        document["next"] = next_id
+    document["items"] = [annotation_to_w3c(annotation, linker) for annotation in annotations]
+    return document
+
+
+def embedded_collection(annotations, linker, *, collection_id, label):
+    """An AnnotationCollection that embeds all its items as its first (and only) page: one request,
+    or one file, holds everything. The page's id is the collection's with ``#items``."""
+    items = [annotation_to_w3c(annotation, linker) for annotation in annotations]
+    return {
+        "@context": ANNO_CONTEXT,
+        "id": collection_id,
+        "type": "AnnotationCollection",
+        "label": label,
+        "total": len(items),
+        "first": {"id": f"{collection_id}#items", "type": "AnnotationPage", "startIndex": 0, "items": items},
+    }
+
+
+def write_collection(out, queryset, *, base_url, label, internal=True):
+    """Stream `queryset` to the text stream `out` as one AnnotationCollection embedding one page
+    with every item, and return the number written.
+
+    Memory stays flat whatever the number of annotations: rows are fetched `CHUNK_SIZE` at a time
+    and each item is serialised and written on its own. ``total`` is written last, so that it is
+    the number of items actually written even if annotations change during a long export (the
+    shape is `embedded_collection`'s otherwise). With `internal`, the items carry the curators'
+    state too (see `annotation_to_w3c`)."""
+    linker = Linker(base_url)
+    collection_id = linker.collection()
+    head = {"@context": ANNO_CONTEXT, "id": collection_id, "type": "AnnotationCollection", "label": label}
+    page = {"id": f"{collection_id}#items", "type": "AnnotationPage", "startIndex": 0}
+    out.write(f'{dumps(head)[:-1]},"first":{dumps(page)[:-1]},"items":[')
+    count = 0
+    for annotation in for_export(queryset).iterator(chunk_size=CHUNK_SIZE):
+        item = annotation_to_w3c(annotation, linker, internal=internal)
+        out.write(("\n" if count == 0 else ",\n") + dumps(item))
+        count += 1
+    out.write(f'\n]}},"total":{count}}}\n')
+    return count
+
+
+CSV_COLUMNS = [
+    "id", "provision", "quote", "prefix", "suffix", "start", "end", "body", "tags", "author", "visibility",
+    "created", "modified", "permalink", "reply_to", "placement",
+]
+
+# A cell starting with one of these is a formula to Excel and LibreOffice ("CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text):
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _label(annotation):
+    root = annotation.parent if annotation.parent_id else annotation
+    if root.provision_id:
+        return f"{root.provision.treaty.short_title}, {root.provision.label}"
+    return f"Commentary: {root.excerpt.source.display_title}"
+
+
+def write_csv(out, queryset, *, base_url):
+    """Stream `queryset` to `out` as CSV, a header and one row per annotation; return the row count.
+
+    For spreadsheets, not for round trips (use the JSON-LD for that): tags are joined with "; ",
+    times are ISO 8601 in UTC, and a text cell that a spreadsheet would run as a formula
+    (starting with = + - @) is prefixed with an apostrophe. The permalink is the public page's
+    anchor for a published annotation and the workspace's for any other."""
+    linker = Linker(base_url)
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for annotation in for_export(queryset).iterator(chunk_size=CHUNK_SIZE):
+        published = annotation.visibility == Annotation.Visibility.PUBLIC
+        writer.writerow([
+            annotation.pk,
+            _cell(_label(annotation)),
+            _cell(annotation.exact),
+            _cell(annotation.prefix),
+            _cell(annotation.suffix),
+            "" if annotation.start is None else annotation.start,
+            "" if annotation.end is None else annotation.end,
+            _cell(annotation.body),
+            _cell("; ".join(tag.name for tag in annotation.tags.all())),
+            _cell(annotation.author.username),
+            annotation.visibility,
+            isoformat(annotation.created_at),
+            isoformat(annotation.updated_at),
+            linker.annotation_id(annotation) if published else linker.iri(annotation.get_absolute_url()),
+            annotation.parent_id or "",
+            annotation.placement,
+        ])
+        count += 1
+    return count

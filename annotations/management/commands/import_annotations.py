@@ -1,0 +1,55 @@
+"""python manage.py import_annotations FILE [--create-users]"""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations.w3c_import import W3CImportError, import_annotations
+
+
+class Command(BaseCommand):
+    help = (
+        "Import W3C Web Annotations (JSON-LD): an AnnotationCollection with embedded pages, as "
+        "export_annotations writes, an AnnotationPage, a list, or one annotation. All or nothing, "
+        "and idempotent: annotations already here are left as they are, new ones keep the number "
+        "in their id when it is free."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The JSON-LD file to read.")
+        parser.add_argument(
+            "--create-users", action="store_true",
+            help="Create missing authors as inactive accounts with no password and no role "
+                 "(without it, a missing author stops the import).",
+        )
+
+    def handle(self, *args, file, create_users, **options):
+        try:
+            with open(file, encoding="utf-8-sig") as stream:
+                document = json.load(stream)
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        except UnicodeDecodeError as error:
+            raise CommandError(f"{file} is not UTF-8 text: {error.reason} at byte {error.start}.") from None
+        except json.JSONDecodeError as error:
+            raise CommandError(
+                f"{file} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}."
+            ) from None
+        try:
+            report = import_annotations(
+                document, create_users=create_users, change_reason=f"Imported from {file}"
+            )
+        except W3CImportError as error:
+            raise CommandError(f"{file}: {error}. Nothing was imported.") from None
+
+        self.stdout.write(
+            f"Imported {report.created} annotations from {file}; {report.existing} were already here."
+        )
+        for item_id, pk in report.renumbered:
+            self.stdout.write(f"  {item_id}: its number was taken, imported as annotation {pk}.")
+        for item_id, placement in report.reanchored:
+            self.stdout.write(f"  {item_id}: no longer matched the wording at its place: now {placement}.")
+        if report.users_created:
+            self.stdout.write(f"  Created inactive users: {', '.join(report.users_created)}.")
+        if report.tags_created:
+            self.stdout.write(f"  Created tags: {', '.join(report.tags_created)}.")
