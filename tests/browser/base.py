@@ -145,9 +145,11 @@ class OneRequestAtATimeServer(ThreadedWSGIServer):
     """The live server, running one request at a time when its threads share the test's database connection.
 
     On SQLite the test database is in memory, so every request thread uses the test's one connection. Two
-    requests at once on it (an aborted HTMX request still running on the server, a search sent twice) can
-    deadlock: one thread holds SQLite's lock while a Python function that Django registers with SQLite waits
-    for the GIL, and the other holds the GIL while it waits for SQLite's lock. The run then hangs for good.
+    requests at once on it (an aborted HTMX request still running on the server, two searches sent together)
+    can deadlock: one thread holds SQLite's lock while a Python function that Django registers with SQLite
+    (REGEXP, behind the search's __iregex lookups) waits for the GIL, and the other holds the GIL while it
+    waits for SQLite's lock. The run then hangs for good. The flush after each test waits for the lock too;
+    the test's own queries do not, so make them once the page has its answer (after an expect).
     """
 
     def __init__(self, *args, **kwargs):
