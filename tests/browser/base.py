@@ -46,6 +46,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase  # noqa: E402
 from django.core.servers.basehttp import ThreadedWSGIServer  # noqa: E402
 from django.db import connections  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.test.testcases import LiveServerThread  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -252,9 +253,13 @@ class BrowserTestCase(StaticLiveServerTestCase):
     # Helpers
 
     def log_in(self, user, page=None):
-        """Log in without the form: the test client's session cookie, handed to the browser."""
-        self.client.force_login(user)
-        cookie = self.client.cookies[settings.SESSION_COOKIE_NAME].value
+        """Log in without the form: a test client's session cookie, handed to the browser.
+
+        A client of its own each time: logging another user into the same client would end the session of
+        the one before, and so log out a browser context already given its cookie."""
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         (page or self.page).context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.live_server_url}]
         )
