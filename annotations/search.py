@@ -54,6 +54,7 @@ from operator import add, or_
 
 from django.db import connection
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Value, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.html import escape
@@ -75,6 +76,9 @@ KIND_ORDER = {"wording": 0, "excerpt": 1, "annotation": 2}
 WORDING_FIELDS = [("heading", "A"), ("text", "A"), ("summary", "B")]
 EXCERPT_FIELDS = [("excerpt__text", "B")]
 ANNOTATION_FIELDS = [("exact", "C"), ("body", "C")]
+# On PostgreSQL these are stored, weighted alike, in a generated ``search_document`` column
+# (migrations annotations 0004 and treaty_app 0005).
+STORED_DOCUMENTS = {"treaty_app.Provision": WORDING_FIELDS, "annotations.Annotation": ANNOTATION_FIELDS}
 
 
 @dataclass
@@ -309,29 +313,44 @@ class PostgresMatcher:
     def search(self, queryset, fields, snippet_fields, limit):
         """The best `limit` rows as (row, rank, {key: snippet}), and the number of rows that match.
 
-        snippet_fields maps a key to the field path (or an expression) to make a headline of."""
-        from django.contrib.postgres.search import SearchRank, SearchVector
+        snippet_fields maps a key to the field path (or an expression) to make a headline of.
 
-        vector = reduce(
-            add, [SearchVector(name, weight=weight, config=SEARCH_CONFIG) for name, weight in fields]
-        )
-        headlines = {f"search_headline_{key}": self.headline(expr) for key, expr in snippet_fields.items()}
-        queryset = (
+        Two queries: the first ranks every match but carries only its key, so that tens of thousands
+        of matches sort in memory; the second reads the winners whole, with their headlines."""
+        from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorField
+
+        if fields is STORED_DOCUMENTS.get(queryset.model._meta.label):
+            # The generated column the migrations add: parsed once per write, found through its GIN index.
+            table = connection.ops.quote_name(queryset.model._meta.db_table)
+            vector = RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
+        else:
+            vector = reduce(
+                add, [SearchVector(name, weight=weight, config=SEARCH_CONFIG) for name, weight in fields]
+            )
+        ranked = list(
             queryset.annotate(search_document=vector)
             .filter(search_document=self.query)
             .annotate(
                 search_rank=SearchRank(F("search_document"), self.query),
-                # The number of matching rows, counted before the LIMIT: no second query.
+                # The number of matching rows, counted before the LIMIT: no third query.
                 search_total=Window(Count("*")),
             )
-            .annotate(**headlines)
             .order_by("-search_rank", "pk")
+            .values_list("pk", "search_rank", "search_total")[:limit]
         )
+        if not ranked:
+            return [], 0
+        headlines = {f"search_headline_{key}": self.headline(expr) for key, expr in snippet_fields.items()}
+        # A key can rank twice when the queryset yields a row per pair (an annotation under two provisions).
+        winners = {}
+        for row in queryset.filter(pk__in={pk for pk, _, _ in ranked}).annotate(**headlines):
+            winners.setdefault(row.pk, []).append(row)
         rows = []
-        for row in queryset[:limit]:
+        for pk, rank, _ in ranked:
+            row = winners[pk].pop()
             snippets = {key: self.to_html(getattr(row, f"search_headline_{key}")) for key in snippet_fields}
-            rows.append((row, row.search_rank, snippets))
-        return rows, rows[0][0].search_total if rows else 0
+            rows.append((row, rank, snippets))
+        return rows, ranked[0][2]
 
 
 # --- The search --------------------------------------------------------------------------------------
@@ -341,9 +360,10 @@ def annotation_pairs(user):
     """Visible annotations, one row per provision they are listed under (``group_provision_id``)."""
     visible = visible_annotations(user)
     approved = ExcerptLink.State.APPROVED
-    visible_roots = visible.filter(parent__isnull=True).values("pk")
+    # A lookup per reply, where "parent in (every visible root)" read the whole table on each search.
+    visible_parent = Exists(visible.filter(pk=OuterRef("parent_id"), parent__isnull=True))
     return (
-        visible.filter(Q(parent__isnull=True) | Q(parent__in=visible_roots))
+        visible.filter(Q(parent__isnull=True) | visible_parent)
         .annotate(
             own_link=FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved)),
             parent_link=FilteredRelation(
