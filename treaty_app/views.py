@@ -4,6 +4,7 @@ from itertools import groupby, zip_longest
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .caching import conditional_page
@@ -69,6 +70,8 @@ def provision_detail(request, treaty_slug, provision_slug):
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         "page_url": request.build_absolute_uri(provision.get_absolute_url()),
+        # Reversing a URL per tag per annotation cost more than the rest of a thousand-annotation page.
+        "tag_root": reverse("reader:tag", args=["-"]).removesuffix("-/"),
     }
     return render(request, "treaty_app/provision_detail.html", context)
 
