@@ -37,7 +37,8 @@ def run(host, port, workload, *, concurrency, seconds, max_requests=100_000, exp
     expected, counted = set(expected), set(counted)
     lock = threading.Lock()
     budget = {"left": max_requests}
-    results = [[] for _ in range(concurrency)]  # per worker: (latency, status)
+    results = [[] for _ in range(concurrency)]  # per worker: latencies of the expected answers
+    server = [[] for _ in range(concurrency)]  # per worker: the app's own Server-Timing, where it sent one
     errors = [0] * concurrency
     statuses = {}
     first_error = []
@@ -81,6 +82,9 @@ def run(host, port, workload, *, concurrency, seconds, max_requests=100_000, exp
                 statuses[status] = statuses.get(status, 0) + 1
             if status in expected:
                 results[index].append(elapsed)
+                timing = response.headers.get("Server-Timing", "")
+                if timing.startswith("app;dur="):
+                    server[index].append(float(timing.removeprefix("app;dur=")) / 1000)
             elif status not in counted:
                 errors[index] += 1
                 with lock:
@@ -113,8 +117,13 @@ def run(host, port, workload, *, concurrency, seconds, max_requests=100_000, exp
         "p95_ms": round(percentile(latencies, 0.95) * 1000, 2) if latencies else None,
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2) if latencies else None,
         "max_ms": round(max(latencies) * 1000, 2) if latencies else None,
+        "server_p95_ms": _ms(percentile([v for per_worker in server for v in per_worker], 0.95)),
         "first_error": first_error[0] if first_error else None,
     }
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 2)
 
 
 class Fixed:
