@@ -55,3 +55,14 @@ class MigrationTests(TestCase):
     def test_no_missing_migrations(self):
         """The models and the migrations agree."""
         call_command("makemigrations", "--check", "--dry-run", stdout=StringIO())
+
+
+class ServerTimingTests(TestCase):
+    def test_every_response_says_how_long_the_app_took(self):
+        for path, status in [("/treaties/", 404), ("/accounts/login/", 200), ("/static/none.css", 404)]:
+            with self.subTest(path):
+                response = self.client.get(path)
+                self.assertEqual(response.status_code, status)
+                name, _, duration = response["Server-Timing"].partition(";dur=")
+                self.assertEqual(name, "app")
+                self.assertGreaterEqual(float(duration), 0.0)

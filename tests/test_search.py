@@ -184,6 +184,14 @@ class HitTests(SearchTestCase):
         )
         self.assertContains(response, f"{self.p3.get_absolute_url()}#annotation-{self.on_excerpt.pk}")
 
+    def test_an_edit_is_found_by_its_new_words_only(self):
+        # On PostgreSQL the searched document is a stored column the database keeps up to date.
+        self.client.force_login(self.ana)
+        self.assertIn(("annotation", "art-4", self.team.pk), hits_of(self.search("submarines")))
+        Annotation.objects.filter(pk=self.team.pk).update(body="Team: frigates next.")
+        self.assertNotIn(("annotation", "art-4", self.team.pk), hits_of(self.search("submarines")))
+        self.assertIn(("annotation", "art-4", self.team.pk), hits_of(self.search("frigate")))
+
     def test_stemming(self):
         """Inflected forms match: "attacks" finds "attack", "consultation" finds "consultations"."""
         response = self.search("attacks")
