@@ -357,26 +357,29 @@ class PostgresMatcher:
 
 
 def annotation_pairs(user):
-    """Visible annotations, one row per provision they are listed under (``group_provision_id``)."""
+    """Visible annotations, one row per provision they are listed under (``group_provision_id``).
+
+    Four querysets: the roots on a provision's wording (a row each), the replies to them, the roots on a
+    commentary excerpt (a row per approved link of the excerpt) and the replies to those. Apart, each is
+    a plain filter PostgreSQL can run on the matches alone; together, an OR over a join or a subquery made
+    it read the whole table for every search."""
     visible = visible_annotations(user)
+    roots = visible.filter(parent__isnull=True)
     approved = ExcerptLink.State.APPROVED
-    # A lookup per reply, where "parent in (every visible root)" read the whole table on each search.
-    visible_parent = Exists(visible.filter(pk=OuterRef("parent_id"), parent__isnull=True))
-    return (
-        visible.filter(Q(parent__isnull=True) | visible_parent)
-        .annotate(
-            own_link=FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved)),
-            parent_link=FilteredRelation(
-                "parent__excerpt__links", condition=Q(parent__excerpt__links__state=approved)
-            ),
-        )
-        .annotate(
-            group_provision_id=Coalesce(
-                "provision_id", "own_link__provision_id", "parent__provision_id", "parent_link__provision_id"
-            )
-        )
-        .filter(group_provision_id__isnull=False)
-    )
+    links = FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved))
+    parent_links = FilteredRelation("parent__excerpt__links", condition=Q(parent__excerpt__links__state=approved))
+
+    def replies_to(targets):
+        return visible.filter(parent__isnull=False).filter(Exists(targets.filter(pk=OuterRef("parent_id"))))
+
+    return [
+        roots.filter(provision__isnull=False).annotate(group_provision_id=F("provision_id")),
+        replies_to(roots.filter(provision__isnull=False)).annotate(group_provision_id=F("parent__provision_id")),
+        roots.filter(excerpt__isnull=False).annotate(link=links)
+        .annotate(group_provision_id=F("link__provision_id")).filter(group_provision_id__isnull=False),
+        replies_to(roots.filter(excerpt__isnull=False)).annotate(link=parent_links)
+        .annotate(group_provision_id=F("link__provision_id")).filter(group_provision_id__isnull=False),
+    ]
 
 
 def search(params, user, choices, *, limit=MAX_HITS):
@@ -445,33 +448,33 @@ def search(params, user, choices, *, limit=MAX_HITS):
             hits.append(Hit("excerpt", provision, score, row.excerpt_id, url, snippets["text"], row))
 
     # Annotations and replies.
-    queryset = (
-        annotation_pairs(user)
-        .select_related("author")
-        .prefetch_related("tags")
-        .defer("body_html", "anchored_text", "prefix", "suffix")
-    )
-    if provision_ids is not None:
-        queryset = queryset.filter(group_provision_id__in=provision_ids)
-    if source:
-        queryset = queryset.filter(Q(excerpt__source=source) | Q(parent__excerpt__source=source))
-    if tag:
-        tagged = Annotation.tags.through.objects.filter(annotation=OuterRef("pk"), tag=tag)
-        queryset = queryset.filter(Exists(tagged))
-    snippet_fields = {"body": "body", "exact": "exact"}
-    rows, count = matcher.search(queryset, ANNOTATION_FIELDS, snippet_fields, limit)
-    total += count
-    for row, score, snippets in rows:
-        provision = provisions.get(row.group_provision_id)
-        if provision is None:  # created since the choices were read
-            continue
-        if row.visibility == Annotation.Visibility.PUBLIC:
-            base = provision_url(provision)
-        else:  # only the workspace shows team and private annotations
-            base = reverse("annotations:workspace", args=[provision.treaty.slug, provision.slug])
-        url = f"{base}#annotation-{row.pk}"
-        quote = snippets["exact"] if row.exact else ""
-        hits.append(Hit("annotation", provision, score, row.pk, url, snippets["body"], row, quote=quote))
+    for queryset in annotation_pairs(user):
+        queryset = (
+            queryset.select_related("author")
+            .prefetch_related("tags")
+            .defer("body_html", "anchored_text", "prefix", "suffix")
+        )
+        if provision_ids is not None:
+            queryset = queryset.filter(group_provision_id__in=provision_ids)
+        if source:
+            queryset = queryset.filter(Q(excerpt__source=source) | Q(parent__excerpt__source=source))
+        if tag:
+            tagged = Annotation.tags.through.objects.filter(annotation=OuterRef("pk"), tag=tag)
+            queryset = queryset.filter(Exists(tagged))
+        snippet_fields = {"body": "body", "exact": "exact"}
+        rows, count = matcher.search(queryset, ANNOTATION_FIELDS, snippet_fields, limit)
+        total += count
+        for row, score, snippets in rows:
+            provision = provisions.get(row.group_provision_id)
+            if provision is None:  # created since the choices were read
+                continue
+            if row.visibility == Annotation.Visibility.PUBLIC:
+                base = provision_url(provision)
+            else:  # only the workspace shows team and private annotations
+                base = reverse("annotations:workspace", args=[provision.treaty.slug, provision.slug])
+            url = f"{base}#annotation-{row.pk}"
+            quote = snippets["exact"] if row.exact else ""
+            hits.append(Hit("annotation", provision, score, row.pk, url, snippets["body"], row, quote=quote))
 
     results.total = total
     groups = {}
