@@ -12,8 +12,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import curation
-from .anchoring import AnchorError
+from . import curation, placing
 from .models import Annotation, Tag
 
 
@@ -205,21 +204,17 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         self.message_user(request, f"{curation.retire_annotations(queryset, curator=request.user)} retired.")
 
     def place_view(self, request, pk):
-        """Place a drifted or orphaned annotation again on words of the provision's new wording."""
-        annotation = get_object_or_404(Annotation.objects.select_related("provision__treaty"), pk=pk)
-        if not self.has_hide_permission(request) or annotation.provision_id is None:
-            return redirect(reverse("admin:annotations_annotation_change", args=[pk]))
-        error, status = None, 200
-        if request.method == "POST":
-            try:
-                start, end = curation.locate_words(annotation.provision.text, request.POST.get("words", ""))
-                curation.place_again(annotation, start=start, end=end)
-            except AnchorError as failure:
-                error, status = str(failure), 422
-            else:
-                self.message_user(request, "Placed again.")
-                return redirect(reverse("admin:annotations_annotation_change", args=[pk]))
-        context = {**self.admin_site.each_context(request), "title": "Place the annotation again",
-                   "annotation": annotation, "opts": self.model._meta, "error": error,
-                   "words": request.POST.get("words", annotation.exact)}
+        """Place an annotation that lost its place again on words of the new wording (see placing.py)."""
+        annotation = get_object_or_404(Annotation.objects.select_related("provision__treaty", "author"), pk=pk)
+        change_url = reverse("admin:annotations_annotation_change", args=[pk])
+        if not self.has_hide_permission(request):
+            return redirect(change_url)
+        if (reason := placing.refusal(annotation)) is not None:
+            response, context, status = None, {"annotation": annotation, "refused": reason}, 409
+        else:
+            response, context, status = placing.place(request, annotation, done_url=change_url)
+        if response is not None:
+            return response
+        context |= {**self.admin_site.each_context(request), "title": "Place the annotation again",
+                    "opts": self.model._meta, "original": annotation, "cancel_url": change_url}
         return render(request, "admin/annotations/annotation/place.html", context, status=status)

@@ -5,6 +5,7 @@ save row by row rather than with queryset.update() so that every change lands in
 """
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .anchoring import AnchorError, check_span, quote_selector
@@ -101,17 +102,29 @@ def merge_tags(tags, *, into):
 
 
 @transaction.atomic
-def place_again(annotation, *, start, end):
-    """Anchor a drifted or orphaned annotation on a span of its provision's current wording."""
+def place_again(annotation, *, start, end, version=None):
+    """Anchor a drifted, orphaned or fuzzily placed annotation on a span of its provision's current wording.
+
+    With `version` (the one the user saw), nothing changes and False is returned when someone saved
+    the annotation since, as AnnotationEditForm does for notes."""
     text = annotation.provision.text
     check_span(text, start, end, text[start:end])
+    # Claiming the version with one conditional UPDATE is the check: no edit can slip in between.
+    claim = Annotation.objects.filter(pk=annotation.pk)
+    if version is not None:
+        claim = claim.filter(version=version)
+    if not claim.update(version=F("version") + 1):
+        return False
+    annotation.refresh_from_db(fields=["version"])
     quote = quote_selector(text, start, end)
     annotation.start, annotation.end = start, end
     annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
     annotation.placement = Annotation.Placement.ANCHORED
     annotation.text_version = annotation.provision.text_version
     annotation.anchored_text = ""
+    annotation._change_reason = "Placed again on the new wording"
     annotation.save()
+    return True
 
 
 def locate_words(text, words):
@@ -133,6 +146,7 @@ def confirm_placement(annotations):
     changed = 0
     for annotation in locked(annotations.filter(placement=Annotation.Placement.FUZZY)):
         annotation.placement = Annotation.Placement.ANCHORED
+        annotation._change_reason = "Close-match placement confirmed"
         annotation.save()
         changed += 1
     return changed
@@ -145,6 +159,7 @@ def retire_annotations(annotations, *, curator):
     for annotation in locked(annotations.filter(deleted_at__isnull=True)):
         annotation.deleted_at = timezone.now()
         annotation.review_note = f"Retired by {curator.get_username()}: its words are gone from the provision."
+        annotation._change_reason = "Retired: it cannot be placed again"
         annotation.save()
         changed += 1
     return changed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import placing, views
 
 app_name = "annotations"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("annotations/<int:pk>/restore/", views.annotation_restore, name="restore"),
     path("annotations/<int:pk>/hide/", views.annotation_hide, name="hide"),
     path("annotations/<int:pk>/submit/", views.annotation_submit, name="submit"),
+    path("annotations/<int:pk>/place/", placing.annotation_place, name="place"),
     path("<slug:treaty_slug>/<slug:provision_slug>/", views.workspace, name="workspace"),
     path("<slug:treaty_slug>/<slug:provision_slug>/annotations/", views.annotation_create, name="create"),
 ]

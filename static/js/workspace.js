@@ -1,51 +1,13 @@
 // Glossa workspace: turn a text selection into W3C offsets and open the annotation form with it.
 //
-// Offsets: the browser counts UTF-16 code units, the W3C TextPositionSelector (and the server)
-// count Unicode code points. toCodePoints() is the one place where one becomes the other.
+// The offsets come from selection.js (window.GlossaSelection), loaded before this file, which is
+// the one place where the browser's UTF-16 offsets become the server's code points.
 // No inline script and no eval: this file works under the site's strict Content Security Policy.
 (function () {
   "use strict";
 
   var button = null;
   var pending = null;
-
-  // Text of a container as the server sees it: everything but the [data-skip] markers.
-  function countedText(fragmentOrNode) {
-    var clone = fragmentOrNode.cloneNode(true);
-    if (clone.querySelectorAll) {
-      clone.querySelectorAll("[data-skip]").forEach(function (el) { el.remove(); });
-    }
-    return clone.textContent;
-  }
-
-  // UTF-16 length of the counted text between the container's start and a boundary point.
-  function utf16OffsetOf(container, node, offset) {
-    var range = document.createRange();
-    range.setStart(container, 0);
-    range.setEnd(node, offset);
-    return countedText(range.cloneContents()).length;
-  }
-
-  function toCodePoints(text, utf16Offset) {
-    return Array.from(text.slice(0, utf16Offset)).length;
-  }
-
-  // The part of the selection inside `container`, clamped when it starts or ends outside it.
-  function clampedRange(selection, container) {
-    if (!selection || selection.rangeCount === 0 || selection.isCollapsed) return null;
-    var range = selection.getRangeAt(0);
-    if (!range.intersectsNode(container)) return null;
-    var whole = document.createRange();
-    whole.selectNodeContents(container);
-    var clamped = range.cloneRange();
-    if (clamped.compareBoundaryPoints(Range.START_TO_START, whole) < 0) {
-      clamped.setStart(whole.startContainer, whole.startOffset);
-    }
-    if (clamped.compareBoundaryPoints(Range.END_TO_END, whole) > 0) {
-      clamped.setEnd(whole.endContainer, whole.endOffset);
-    }
-    return clamped;
-  }
 
   function annotatableOf(node) {
     var element = node && (node.nodeType === 1 ? node : node.parentElement);
@@ -65,22 +27,11 @@
       });
     }
     if (!container) return null;
-    var clamped = clampedRange(selection, container);
-    if (!clamped) return null;
-    var text = countedText(container);
-    var start16 = utf16OffsetOf(container, clamped.startContainer, clamped.startOffset);
-    var end16 = utf16OffsetOf(container, clamped.endContainer, clamped.endOffset);
-    while (start16 < end16 && /\s/.test(text[start16])) start16++;
-    while (end16 > start16 && /\s/.test(text[end16 - 1])) end16--;
-    if (start16 >= end16) return null;
-    return {
-      target: container.dataset.target,
-      excerpt: container.dataset.excerpt || "",
-      start: toCodePoints(text, start16),
-      end: toCodePoints(text, end16),
-      exact: text.slice(start16, end16),
-      rect: clamped.getBoundingClientRect()
-    };
+    var span = window.GlossaSelection.spanIn(selection, container);
+    if (!span) return null;
+    span.target = container.dataset.target;
+    span.excerpt = container.dataset.excerpt || "";
+    return span;
   }
 
   function field(form, name) {
