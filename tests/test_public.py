@@ -1,5 +1,6 @@
 import time
 
+from django.core.cache import caches
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -181,3 +182,50 @@ class PublicQueryCountTests(TestCase):
         self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
         print(f"\npublic provision page: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
               f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")
+
+
+class PublicCardCacheTests(TestCase):
+    """Published cards come from a cache keyed on what they show: whatever changes in a card shows."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.provision = Treaty.objects.get().provisions.get(slug="art-4")
+        cls.author = make_user("ana")
+        cls.tag = Tag.objects.create(name="naval", slug="naval")
+        start = cls.provision.text.index("state of war")
+        cls.note = make_annotation(
+            cls.provision, cls.author, start, start + 12, visibility="public", review="published",
+            body="First words", tags=[cls.tag],
+        )
+        cls.url = cls.provision.get_absolute_url()
+
+    def card(self):
+        # A fresh page each time (as after any new content version), so only the card cache can be stale.
+        caches["default"].clear()
+        response = self.client.get(self.url)
+        html = response.content.decode()
+        start = html.index(f'id="annotation-{self.note.pk}"')
+        return html[start : html.index("</article>", start)]
+
+    def test_every_change_to_what_a_card_shows_shows(self):
+        note = Annotation.objects.filter(pk=self.note.pk)
+        self.assertIn("First words", self.card())
+        steps = [
+            ("body", lambda: note.update(body_html="<p>Second words</p>"), "Second words"),
+            ("tag renamed", lambda: Tag.objects.filter(pk=self.tag.pk).update(name="maritime"), ">maritime<"),
+            ("author renamed", lambda: type(self.author).objects.filter(pk=self.author.pk).update(username="anabel"),
+             "anabel"),
+            ("reply", lambda: Annotation.objects.create(
+                parent=self.note, author=self.author, body="A reply",
+                visibility="public", review="published"), "A reply"),
+            ("words gone", lambda: note.update(start=None, end=None), "its words have since changed"),
+        ]
+        for label, change, shown in steps:
+            with self.subTest(label):
+                change()
+                self.assertIn(shown, self.card())
+        Annotation.objects.filter(parent=self.note).update(body_html="<p>An edited reply</p>")
+        self.assertIn("An edited reply", self.card())
+        self.note.tags.clear()
+        self.assertNotIn("maritime", self.card())

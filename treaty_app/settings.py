@@ -133,6 +133,18 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+CACHES = {
+    # Each process's own memory: pages keyed on the content version (caching.py) need no sharing.
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered public annotation cards, keyed on a digest of what they show (treaty_app/views.py):
+    # room for the cards of the busiest provisions.
+    "cards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "cards",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000"))},
+    },
+}
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
