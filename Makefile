@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    runs Glossa on the embedded SQLite database with the corpus loaded
 #   make test   runs the test suite
+#   make bench  runs the benchmark (tests/bench/README.md; BENCH_ARGS=--quick for the short one)
 # Both make a virtual environment in .venv with a Python >= 3.12 found by .ci/find-python.
 
 VENV := .venv
@@ -8,7 +9,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test clean
+.PHONY: run test bench clean
 
 $(PY):
 	@python=$$(.ci/find-python) || exit 1; \
@@ -33,6 +34,9 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	# DEBUG=1 at import time: a generated key, plain static storage, no HTTPS redirects in the test client.
 	DEBUG=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -415,11 +415,13 @@ def run_database(args, spec, url, static_root, servers, result):
                                           write.text, ctx["analyst"], marker)
             else:
                 workload = scenario["make"](ctx)
-                if not smoke:  # warm-up: connections, templates, and every worker's page cache
+                if not smoke:
+                    # Warm-up: every worker's page cache for the cached rows; otherwise a request per worker
+                    # (connections, compiled templates), not more: at N=10,000 one request takes seconds.
                     cached = scenario["name"].endswith("cached")
-                    load.run(HOST, port, workload, concurrency=WORKERS if cached else concurrency,
+                    load.run(HOST, port, workload, concurrency=WORKERS,
                              seconds=120 if cached else min(1.0, args.seconds / 4),
-                             max_requests=4 * WORKERS if cached else args.max_requests,
+                             max_requests=4 * WORKERS if cached else WORKERS,
                              expected=scenario["expected"], counted=scenario["counted"], timeout=600)
             figures = load.run(HOST, port, workload, concurrency=concurrency, seconds=args.seconds,
                                max_requests=args.max_requests, expected=scenario["expected"],
@@ -600,7 +602,7 @@ def parse(argv):
     parser.add_argument("--database-url", default=DEFAULT_PG, help=f"PostgreSQL database to use (default {DEFAULT_PG}).")
     parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=None,
                         help="Also run on SQLite (default: yes, except with --quick).")
-    parser.add_argument("--seconds", type=float, help="Seconds per scenario and concurrency (default 5; --quick 2).")
+    parser.add_argument("--seconds", type=float, help="Seconds per scenario and concurrency (default 3; --quick 2).")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--max-requests", type=int, default=100_000, help="Upper bound per run.")
     parser.add_argument("--only", nargs="+", help="Only scenarios whose name contains one of these strings.")
@@ -610,7 +612,7 @@ def parse(argv):
     parser.add_argument("--mode", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seconds is None:
-        args.seconds = 1.0 if args.smoke else 2.0 if args.quick else 5.0
+        args.seconds = 1.0 if args.smoke else 2.0 if args.quick else 3.0
     if args.sqlite is None:
         args.sqlite = not args.quick and not args.smoke
     args.mode = args.mode or ("smoke" if args.smoke else "quick" if args.quick else "full")
