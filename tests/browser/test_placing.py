@@ -14,22 +14,9 @@ from annotations.models import Annotation  # noqa: E402
 from treaty_app.importing import import_treaty  # noqa: E402
 
 from ..factories import make_annotation, make_provision, make_treaty, make_user  # noqa: E402
+from ..test_placing import NEW, OLD, ORPHAN, TARGET  # noqa: E402  (the same wordings as the test-client tests)
 
 pytestmark = pytest.mark.browser
-
-OLD = (
-    "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
-    "countries and thus finds itself in a state of war, the other Party shall immediately provide military and "
-    "other assistance with all means in its possession in accordance with Article 51 of the UN Charter."
-)
-# Before the words placed on: an emoji flag (two surrogate pairs: UTF-16 counts four, code points two),
-# Cyrillic and Korean.
-NEW = (
-    "Should either Party 🇰🇵 (Корея, 조선) be attacked and find itself at war, the other Party will at once give "
-    "military and other assistance with all means in its possession, as Article 51 of the UN Charter allows."
-)
-ORPHAN = "in accordance with Article 51 of the UN Charter"
-TARGET = "Article 51 of the UN Charter"
 
 
 class PlacingTests(BrowserTestCase):
