@@ -8,7 +8,6 @@ user's cookies, which a cross-origin ``*`` does not allow.
 
 from math import ceil
 
-from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -27,8 +26,10 @@ from .exporting import (
     embedded_collection,
     for_export,
     page_document,
+    readable_annotations,
     visible_annotations,
 )
+from .models import Annotation
 
 
 def _jsonld(document):
@@ -117,18 +118,23 @@ def provision_annotations(request, treaty_slug, provision_slug):
     (those anchored in its wording and the replies to them), in pk order, as one AnnotationCollection
     that embeds them all, so that a peer annotation client gets a document in one request.
 
-    Four queries whatever the number of annotations: the content version for the ETag, the
-    provision, the annotations with their related rows, and their tags (plus a signed-in user's
-    session and permissions)."""
+    Five queries whatever the number of annotations: the content version for the ETag, the
+    provision, the annotations' keys, the annotations with their related rows, and their tags (plus
+    a signed-in user's session and permissions)."""
     provision = get_object_or_404(
         Provision.objects.select_related("treaty").only(
             "slug", "kind", "number", "treaty__slug", "treaty__short_title"
         ),
         treaty__slug=treaty_slug, slug=provision_slug,
     )
-    on_provision = visible_annotations(request.user).filter(
-        Q(provision=provision) | Q(parent__provision=provision)
-    )
+    # "On the provision, or replying to one that is" as an OR over a join read the whole table
+    # (0.2 s at 100,000 annotations). Their keys first, through the indexes; then the rows by key.
+    # The replies to readable roots are the visible ones (visible_annotations' rule, without its scan).
+    readable = readable_annotations(request.user)
+    roots = readable.filter(provision=provision, parent__isnull=True).order_by().values_list("pk", flat=True)
+    replies = readable.filter(parent__in=roots).order_by().values_list("pk", flat=True)
+    keys = list(roots.union(replies).order_by())
+    on_provision = Annotation.objects.filter(pk__in=keys)
     linker = _linker(request)
     return _jsonld(embedded_collection(
         for_export(on_provision), linker,

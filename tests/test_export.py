@@ -725,7 +725,7 @@ class QueryCountTests(TestCase):
                 self.assertEqual((n_few, n_many), (12, 600))
                 self.assertEqual(few, many)
                 if user is None:
-                    self.assertEqual(few, 4)  # the version, the provision, the annotations, their tags
+                    self.assertEqual(few, 5)  # the version, the provision, the keys, the annotations, their tags
 
 
 # --------------------------------------------------------------------------- streaming
