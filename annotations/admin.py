@@ -92,7 +92,7 @@ class TagAdmin(SimpleHistoryAdmin):
         if form.is_valid():
             merged, touched = curation.merge_tags(list(queryset), into=form.cleaned_data["into"])
             self.message_user(request, f"Merged {merged} tag(s) into “{form.cleaned_data['into']}”; "
-                                       f"{touched} annotation(s) re-pointed.")
+                                       f"{touched} annotation(s) re-pointed.", messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request), "title": "Merge tags", "tags": queryset, "form": form,
@@ -172,7 +172,8 @@ class AnnotationAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Publish selected annotations", permissions=["publish"])
     def publish(self, request, queryset):
-        self.message_user(request, f"{curation.publish_annotations(queryset, curator=request.user)} published.")
+        self.report(request, curation.publish_annotations(queryset, curator=request.user), "published",
+                    "none of them was awaiting publication")
 
     @admin.action(description="Send back to their authors (with the reason typed above)", permissions=["publish"])
     def send_back(self, request, queryset):
@@ -181,27 +182,36 @@ class AnnotationAdmin(SimpleHistoryAdmin):
             self.message_user(request, "Say why in the reason box: the author will read it.", messages.ERROR)
             return
         count = curation.send_back(queryset, curator=request.user, reason=reason)
-        self.message_user(request, f"{count} sent back.")
+        self.report(request, count, "sent back", "none of them was awaiting review or published")
 
     @admin.action(description="Hide selected annotations", permissions=["hide"])
     def hide(self, request, queryset):
-        self.message_user(request, f"{curation.hide_annotations(queryset, curator=request.user)} hidden.")
+        self.report(request, curation.hide_annotations(queryset, curator=request.user), "hidden", "all were hidden already")
 
     @admin.action(description="Show selected hidden annotations again", permissions=["hide"])
     def unhide(self, request, queryset):
-        self.message_user(request, f"{curation.show_annotations(queryset)} shown again.")
+        self.report(request, curation.show_annotations(queryset), "shown again", "none of them was hidden")
 
     @admin.action(description="Restore selected deleted annotations", permissions=["hide"])
     def restore(self, request, queryset):
-        self.message_user(request, f"{curation.restore_annotations(queryset)} restored.")
+        self.report(request, curation.restore_annotations(queryset), "restored", "none of them was deleted")
 
     @admin.action(description="Confirm the close-match placement", permissions=["hide"])
     def confirm_placement(self, request, queryset):
-        self.message_user(request, f"{curation.confirm_placement(queryset)} placement(s) confirmed.")
+        self.report(request, curation.confirm_placement(queryset), "placement(s) confirmed",
+                    "none of them was placed by a close match")
 
     @admin.action(description="Retire (cannot be placed again)", permissions=["hide"])
     def retire(self, request, queryset):
-        self.message_user(request, f"{curation.retire_annotations(queryset, curator=request.user)} retired.")
+        self.report(request, curation.retire_annotations(queryset, curator=request.user), "retired",
+                    "all were retired or deleted already")
+
+    def report(self, request, count, done, why_none):
+        """Tell the curator what an action did: a success, or a warning saying why it did nothing."""
+        if count:
+            self.message_user(request, f"{count} {done}.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Nothing {done}: {why_none}.", messages.WARNING)
 
     def place_view(self, request, pk):
         """Place an annotation that lost its place again on words of the new wording (see placing.py)."""

@@ -92,6 +92,24 @@ class PublicationWorkflowTests(CurationTestCase):
         self.assertEqual(Annotation.objects.published().count(), 20)
 
 
+class ActionMessageTests(CurationTestCase):
+    def test_an_action_that_did_something_succeeds_and_one_that_did_nothing_says_why(self):
+        def messages_of(response):
+            return [(m.level_tag, str(m)) for m in response.context["messages"]]
+
+        self.client.force_login(self.analyst)
+        self.client.post(reverse("annotations:submit", args=[self.annotation.pk]), follow=True)  # its own message
+        self.assertEqual(messages_of(self.act("publish", [self.annotation.pk])), [("success", "1 published.")])
+        self.assertEqual(
+            messages_of(self.act("publish", [self.annotation.pk])),
+            [("warning", "Nothing published: none of them was awaiting publication.")],
+        )
+        self.assertEqual(
+            messages_of(self.act("unhide", [self.annotation.pk])),
+            [("warning", "Nothing shown again: none of them was hidden.")],
+        )
+
+
 class HistoryTests(CurationTestCase):
     def test_edits_are_recorded_and_restorable(self):
         """Every edit is in the history with who made it, and a curator can revert to an earlier state."""

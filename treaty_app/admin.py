@@ -1,6 +1,6 @@
 """Corpus curation: treaties, provisions, sources, excerpts and the review of excerpt links."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -150,7 +150,10 @@ class ExcerptLinkAdmin(SimpleHistoryAdmin):
         for link in links:
             link.state, link.reviewed_by, link.reviewed_at = state, request.user, timezone.now()
             link.save()
-        self.message_user(request, f"{len(links)} excerpt link(s) marked {state}.")
+        if links:
+            self.message_user(request, f"{len(links)} excerpt link(s) marked {state}.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Nothing changed: the selected links were {state} already.", messages.WARNING)
 
     @admin.action(description="Approve selected links (make them public)", permissions=["change"])
     def approve(self, request, queryset):
