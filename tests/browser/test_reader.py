@@ -82,6 +82,8 @@ class SearchTests(ReaderTestCase):
         self.assertTrue({word.lower() for word in marked} & {"state", "war"}, marked)
         expect(page.locator("#search-results .search-count")).to_contain_text("for “state of war”")
         expect(page).to_have_url(STATE_OF_WAR_URL)
+        expect(page).to_have_title("“state of war” · Search · Glossa")
+        expect(page.locator("body title")).to_have_count(0)
         # Debounced: a search was sent once the typing stopped, not on every one of the 12 key presses.
         self.assertTrue(requests)
         self.assertLess(len(requests), 6, [r.url for r in requests])
@@ -94,6 +96,7 @@ class SearchTests(ReaderTestCase):
         expect(page.locator("#search-results .search-empty")).to_have_text(re.compile(r"^Nothing found for “zyxwvut”"))
         expect(page.locator("#search-results section.search-group")).to_have_count(0)
         expect(page).to_have_url(re.compile(r"/search/\?q=zyxwvut(&|$)"))
+        expect(page).to_have_title("“zyxwvut” · Search · Glossa")
         self.assert_not_navigated(navigations, url_may_change=True)
         self.assertEqual([self.query_of(url) for url in navigations][-1], ["zyxwvut"])
         self.assertIn(["state of war"], [self.query_of(url) for url in navigations])
