@@ -17,6 +17,17 @@ def locked(annotations):
     return Annotation.objects.filter(pk__in=annotations.values("pk")).order_by("pk").select_for_update()
 
 
+def save_each(annotations, change, *, reason=None):
+    """Lock these annotations, apply `change` to each and save it; returns how many. Call it in a transaction."""
+    rows = list(locked(annotations))
+    for annotation in rows:
+        change(annotation)
+        if reason:
+            annotation._change_reason = reason
+        annotation.save()
+    return len(rows)
+
+
 @transaction.atomic
 def submit_for_review(annotation):
     annotation.review = Annotation.Review.SUBMITTED
@@ -27,61 +38,52 @@ def submit_for_review(annotation):
 @transaction.atomic
 def publish_annotations(annotations, *, curator):
     """Make these annotations public; returns how many changed."""
-    changed = 0
-    for annotation in locked(annotations):
-        if annotation.visibility == Annotation.Visibility.PUBLIC and annotation.review == Annotation.Review.PUBLISHED:
-            continue
+
+    def publish(annotation):
         annotation.visibility = Annotation.Visibility.PUBLIC
         annotation.review = Annotation.Review.PUBLISHED
         annotation.reviewed_at, annotation.reviewed_by, annotation.review_note = timezone.now(), curator, ""
         annotation.hidden_at = annotation.hidden_by = None
-        annotation.save()
-        changed += 1
-    return changed
+
+    published = {"visibility": Annotation.Visibility.PUBLIC, "review": Annotation.Review.PUBLISHED}
+    return save_each(annotations.exclude(**published), publish)
 
 
 @transaction.atomic
 def send_back(annotations, *, curator, reason):
     """Return these annotations to their authors with a reason; published ones leave the public view."""
-    changed = 0
-    for annotation in locked(annotations):
+
+    def send(annotation):
         if annotation.visibility == Annotation.Visibility.PUBLIC:
             annotation.visibility = Annotation.Visibility.TEAM
         annotation.review = Annotation.Review.RETURNED
         annotation.reviewed_at, annotation.reviewed_by, annotation.review_note = timezone.now(), curator, reason
-        annotation.save()
-        changed += 1
-    return changed
+
+    return save_each(annotations, send)
 
 
 @transaction.atomic
 def hide_annotations(annotations, *, curator):
-    changed = 0
-    for annotation in locked(annotations.filter(hidden_at__isnull=True)):
+    def hide(annotation):
         annotation.hidden_at, annotation.hidden_by = timezone.now(), curator
-        annotation.save()
-        changed += 1
-    return changed
+
+    return save_each(annotations.filter(hidden_at__isnull=True), hide)
 
 
 @transaction.atomic
 def show_annotations(annotations):
-    changed = 0
-    for annotation in locked(annotations.filter(hidden_at__isnull=False)):
+    def show(annotation):
         annotation.hidden_at = annotation.hidden_by = None
-        annotation.save()
-        changed += 1
-    return changed
+
+    return save_each(annotations.filter(hidden_at__isnull=False), show)
 
 
 @transaction.atomic
 def restore_annotations(annotations):
-    changed = 0
-    for annotation in locked(annotations.filter(deleted_at__isnull=False)):
+    def restore(annotation):
         annotation.deleted_at = None
-        annotation.save()
-        changed += 1
-    return changed
+
+    return save_each(annotations.filter(deleted_at__isnull=False), restore)
 
 
 @transaction.atomic
@@ -143,23 +145,20 @@ def locate_words(text, words):
 @transaction.atomic
 def confirm_placement(annotations):
     """Accept the close match the re-anchoring found for fuzzily placed annotations."""
-    changed = 0
-    for annotation in locked(annotations.filter(placement=Annotation.Placement.FUZZY)):
+
+    def confirm(annotation):
         annotation.placement = Annotation.Placement.ANCHORED
-        annotation._change_reason = "Close-match placement confirmed"
-        annotation.save()
-        changed += 1
-    return changed
+
+    fuzzy = annotations.filter(placement=Annotation.Placement.FUZZY)
+    return save_each(fuzzy, confirm, reason="Close-match placement confirmed")
 
 
 @transaction.atomic
 def retire_annotations(annotations, *, curator):
     """Take annotations that cannot be placed out of every view; the history keeps them."""
-    changed = 0
-    for annotation in locked(annotations.filter(deleted_at__isnull=True)):
+
+    def retire(annotation):
         annotation.deleted_at = timezone.now()
         annotation.review_note = f"Retired by {curator.get_username()}: its words are gone from the provision."
-        annotation._change_reason = "Retired: it cannot be placed again"
-        annotation.save()
-        changed += 1
-    return changed
+
+    return save_each(annotations.filter(deleted_at__isnull=True), retire, reason="Retired: it cannot be placed again")
