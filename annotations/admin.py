@@ -1,18 +1,24 @@
 """The curators' workbench: the review queue, the tag vocabulary and the re-anchoring queue.
 
-Every change goes through curation.py, row by row, so the history records who did what.
+Every change of an annotation goes through writes.py, which records who did what and why: the
+actions, the change form (tags only; visibility and review change only by the actions) and the
+history revert. Curators read annotations by the one read rule (`readable_by`): never another
+person's private note, which they see only as a count.
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
+import difflib
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import curation, placing
+from . import placing, writes
 from .models import Annotation, Tag
 
 
@@ -90,7 +96,7 @@ class TagAdmin(SimpleHistoryAdmin):
     def merge(self, request, queryset):
         form = MergeTagsForm(request.POST if "into" in request.POST else None)
         if form.is_valid():
-            merged, touched = curation.merge_tags(list(queryset), into=form.cleaned_data["into"])
+            merged, touched = writes.merge_tags(list(queryset), into=form.cleaned_data["into"], curator=request.user)
             self.message_user(request, f"Merged {merged} tag(s) into “{form.cleaned_data['into']}”; "
                                        f"{touched} annotation(s) re-pointed.", messages.SUCCESS)
             return None
@@ -103,8 +109,8 @@ class TagAdmin(SimpleHistoryAdmin):
 
 @admin.register(Annotation)
 class AnnotationAdmin(SimpleHistoryAdmin):
-    list_display = ["quote_preview", "target_label", "author", "review", "visibility", "placement",
-                    "submitted_at", "state"]
+    list_display = ["quote_preview", "note_preview", "target_label", "author", "review", "visibility",
+                    "placement", "submitted_at", "state"]
     list_filter = [ReviewFilter, AdriftFilter, "visibility", ("provision", admin.RelatedOnlyFieldListFilter),
                    ("excerpt__source", admin.RelatedOnlyFieldListFilter), ("tags", admin.RelatedOnlyFieldListFilter),
                    ("author", admin.RelatedOnlyFieldListFilter),
@@ -116,18 +122,69 @@ class AnnotationAdmin(SimpleHistoryAdmin):
     list_per_page = 50
     autocomplete_fields = ["tags"]
     action_form = ReviewActionForm
-    # Authors' words and anchors are theirs: curators decide visibility and publication, not wording.
-    readonly_fields = ["provision", "excerpt", "parent", "author", "body", "start", "end", "exact", "prefix",
-                       "suffix", "text_version", "placement", "old_wording", "version", "review", "submitted_at",
-                       "reviewed_at", "reviewed_by", "review_note", "created_at", "updated_at", "deleted_at",
-                       "hidden_at", "hidden_by"]
-    fields = ["visibility", "tags", *readonly_fields]
+    # Authors' words and anchors are theirs, and visibility and review change only through the actions
+    # (which record who decided): the change form corrects tags, nothing else.
+    readonly_fields = ["provision", "excerpt", "parent", "author", "visibility", "body", "revision", "start", "end",
+                       "exact", "prefix", "suffix", "original_exact", "text_version", "original_text_version",
+                       "placement", "old_wording", "version", "review", "submitted_at", "reviewed_at", "reviewed_by",
+                       "review_note", "created_at", "updated_at", "deleted_at", "deleted_by", "hidden_at", "hidden_by"]
+    fields = ["tags", *readonly_fields]
     actions = ["publish", "send_back", "hide", "unhide", "restore", "confirm_placement", "retire"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer(
-            "excerpt__source__body", "excerpt__source__capture", "body_html", "anchored_text", "provision__text"
+        readable = Annotation.objects.readable_by(request.user, removed=True)
+        return super().get_queryset(request).filter(pk__in=readable.values("pk")).defer(
+            "excerpt__source__body", "excerpt__source__capture", "body_html", "revision_body_html", "anchored_text",
+            "provision__text",
         )
+
+    def changelist_view(self, request, extra_context=None):
+        # Other people's private notes exist, and curators may know how many, never what they say.
+        unreadable = Annotation.objects.exclude(
+            pk__in=Annotation.objects.readable_by(request.user, removed=True).values("pk")
+        ).count()
+        extra_context = {**(extra_context or {}), "private_count": unreadable}
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # The write module saves (save_related): only the tags are the form's to change.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        writes.retag(form.instance.pk, curator=request.user, tags=form.cleaned_data["tags"])
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Reverting goes through writes.revert (body, tags and visibility; never the anchor or a
+        publication); viewing an old version needs the right to read the annotation."""
+        readable = Annotation.objects.readable_by(request.user, removed=True)
+        try:
+            annotation = readable.get(pk=int(object_id))
+            int(version_id)
+        except (Annotation.DoesNotExist, ValueError, OverflowError):
+            raise Http404("No such annotation or version.") from None
+        if request.method == "POST":
+            try:
+                writes.revert(annotation.pk, by=request.user, history_id=int(version_id))
+            except writes.Refused as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    "Reverted: its body, tags and visibility are as they were then; its anchor stays on "
+                    "today's wording" + (", and on a published note the old text awaits publication as a revision."
+                                         if annotation.visibility == Annotation.Visibility.PUBLIC else "."),
+                    messages.SUCCESS,
+                )
+            return redirect(reverse("admin:annotations_annotation_change", args=[annotation.pk]))
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        readable = Annotation.objects.readable_by(request.user, removed=True)
+        try:
+            readable.get(pk=int(object_id))
+        except (Annotation.DoesNotExist, ValueError, OverflowError):
+            raise Http404("No such annotation.") from None
+        return super().history_view(request, object_id, extra_context)
 
     def get_urls(self):
         urls = [path("<int:pk>/place/", self.admin_site.admin_view(self.place_view), name="annotations_annotation_place")]
@@ -151,6 +208,19 @@ class AnnotationAdmin(SimpleHistoryAdmin):
     def quote_preview(self, obj):
         return Truncator(obj.exact or obj.body).chars(70)
 
+    @admin.display(description="Note")
+    def note_preview(self, obj):
+        """The note, or for a pending revision what it changes: words taken out struck, words put in marked."""
+        if not obj.has_revision:
+            return Truncator(obj.body).chars(160)
+        return word_diff(obj.body, obj.revision_body)
+
+    @admin.display(description="Pending revision")
+    def revision(self, obj):
+        if not obj.has_revision:
+            return "—"
+        return word_diff(obj.body, obj.revision_body)
+
     @admin.display(description="On")
     def target_label(self, obj):
         if obj.provision_id:
@@ -172,8 +242,8 @@ class AnnotationAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Publish selected annotations", permissions=["publish"])
     def publish(self, request, queryset):
-        self.report(request, curation.publish_annotations(queryset, curator=request.user), "published",
-                    "none of them was awaiting publication")
+        self.report(request, writes.publish(queryset, curator=request.user), "published",
+                    "none of them was submitted for publication (a reply waits for its note)")
 
     @admin.action(description="Send back to their authors (with the reason typed above)", permissions=["publish"])
     def send_back(self, request, queryset):
@@ -181,29 +251,29 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         if not reason:
             self.message_user(request, "Say why in the reason box: the author will read it.", messages.ERROR)
             return
-        count = curation.send_back(queryset, curator=request.user, reason=reason)
+        count = writes.send_back(queryset, curator=request.user, reason=reason)
         self.report(request, count, "sent back", "none of them was awaiting review or published")
 
     @admin.action(description="Hide selected annotations", permissions=["hide"])
     def hide(self, request, queryset):
-        self.report(request, curation.hide_annotations(queryset, curator=request.user), "hidden", "all were hidden already")
+        self.report(request, writes.hide(queryset, curator=request.user), "hidden", "all were hidden already")
 
     @admin.action(description="Show selected hidden annotations again", permissions=["hide"])
     def unhide(self, request, queryset):
-        self.report(request, curation.show_annotations(queryset), "shown again", "none of them was hidden")
+        self.report(request, writes.show(queryset, curator=request.user), "shown again", "none of them was hidden")
 
     @admin.action(description="Restore selected deleted annotations", permissions=["hide"])
     def restore(self, request, queryset):
-        self.report(request, curation.restore_annotations(queryset), "restored", "none of them was deleted")
+        self.report(request, writes.restore(queryset, curator=request.user), "restored", "none of them was deleted")
 
     @admin.action(description="Confirm the close-match placement", permissions=["hide"])
     def confirm_placement(self, request, queryset):
-        self.report(request, curation.confirm_placement(queryset), "placement(s) confirmed",
+        self.report(request, writes.confirm_placement(queryset, by=request.user), "placement(s) confirmed",
                     "none of them was placed by a close match")
 
     @admin.action(description="Retire (cannot be placed again)", permissions=["hide"])
     def retire(self, request, queryset):
-        self.report(request, curation.retire_annotations(queryset, curator=request.user), "retired",
+        self.report(request, writes.retire(queryset, curator=request.user), "retired",
                     "all were retired or deleted already")
 
     def report(self, request, count, done, why_none):
@@ -215,7 +285,8 @@ class AnnotationAdmin(SimpleHistoryAdmin):
 
     def place_view(self, request, pk):
         """Place an annotation that lost its place again on words of the new wording (see placing.py)."""
-        annotation = get_object_or_404(Annotation.objects.select_related("provision__treaty", "author"), pk=pk)
+        readable = Annotation.objects.readable_by(request.user, removed=True)
+        annotation = get_object_or_404(readable.select_related("provision__treaty", "author"), pk=pk)
         change_url = reverse("admin:annotations_annotation_change", args=[pk])
         if not self.has_hide_permission(request):
             return redirect(change_url)
@@ -228,3 +299,17 @@ class AnnotationAdmin(SimpleHistoryAdmin):
         context |= {**self.admin_site.each_context(request), "title": "Place the annotation again",
                     "opts": self.model._meta, "original": annotation, "cancel_url": change_url}
         return render(request, "admin/annotations/annotation/place.html", context, status=status)
+
+
+def word_diff(old, new):
+    """HTML of `new` against `old`, word by word: <del> for words taken out, <ins> for words put in."""
+    old_words, new_words = old.split(), new.split()
+    parts = []
+    for op, a, b, c, d in difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False).get_opcodes():
+        if op in ("delete", "replace"):
+            parts.append(("del", " ".join(old_words[a:b])))
+        if op in ("insert", "replace"):
+            parts.append(("ins", " ".join(new_words[c:d])))
+        if op == "equal":
+            parts.append(("span", " ".join(old_words[a:b])))
+    return format_html_join(" ", "<{0}>{1}</{0}>", parts)

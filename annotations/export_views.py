@@ -1,9 +1,10 @@
 """W3C Web Annotation JSON-LD over HTTP: the paged collection of all annotations, and one provision's.
 
-Both answer with what the caller may see (`exporting.visible_annotations`), revalidate with an
-ETag keyed on the content version, are cached per version for visitors, and allow any origin to
-read them: the response never carries more than a visitor sees unless the browser sends the
-user's cookies, which a cross-origin ``*`` does not allow.
+Both answer with what the caller may read (`Annotation.objects.readable_by`). For visitors they
+revalidate with an ETag keyed on the content version and are cached per version; a signed-in
+user's document holds their team's and their own notes, which no version counts, so it is never
+cached (`personal`). Any origin may read them: the response never carries more than a visitor
+sees unless the browser sends the user's cookies, which a cross-origin ``*`` does not allow.
 """
 
 from math import ceil
@@ -13,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from treaty_app.caching import conditional_page
+from treaty_app.caching import conditional_page, treaty_scopes
 from treaty_app.models import Provision
 
 from .exporting import (
@@ -26,8 +27,6 @@ from .exporting import (
     embedded_collection,
     for_export,
     page_document,
-    readable_annotations,
-    visible_annotations,
 )
 from .models import Annotation
 
@@ -58,7 +57,7 @@ def _linker(request):
 
 
 @require_safe
-@conditional_page
+@conditional_page(personal=True)
 def collection_page(request):
     """``/annotations.jsonld``: the AnnotationCollection of every annotation the caller may see, in pk
     order; ``?page=N`` (from 1) is its N-th AnnotationPage, of ``?size=`` items (default 100, at
@@ -83,7 +82,7 @@ def collection_page(request):
     def page_id(number):
         return f"{collection_id}?page={number}{suffix}"
 
-    visible = visible_annotations(request.user)
+    visible = Annotation.objects.readable_by(request.user)
     total = visible.count()
     last = max(1, ceil(total / size))
     if page is None:
@@ -112,7 +111,7 @@ def collection_page(request):
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=treaty_scopes, personal=True)
 def provision_annotations(request, treaty_slug, provision_slug):
     """``/treaties/<t>/<p>/annotations.jsonld``: every annotation the caller may see on the provision
     (those anchored in its wording and the replies to them), in pk order, as one AnnotationCollection
@@ -129,8 +128,7 @@ def provision_annotations(request, treaty_slug, provision_slug):
     )
     # "On the provision, or replying to one that is" as an OR over a join read the whole table
     # (0.2 s at 100,000 annotations). Their keys first, through the indexes; then the rows by key.
-    # The replies to readable roots are the visible ones (visible_annotations' rule, without its scan).
-    readable = readable_annotations(request.user)
+    readable = Annotation.objects.readable_by(request.user)
     roots = readable.filter(provision=provision, parent__isnull=True).order_by().values_list("pk", flat=True)
     replies = readable.filter(parent__in=roots).order_by().values_list("pk", flat=True)
     keys = list(roots.union(replies).order_by())

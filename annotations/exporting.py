@@ -84,21 +84,6 @@ _RELATED_FIELDS = (
 )
 
 
-def readable_annotations(user):
-    """The annotations `user` may read, each on its own: the published ones for a visitor; for a
-    signed-in user the live ones `visible_to` them."""
-    if user.is_anonymous:
-        return Annotation.objects.published()
-    return Annotation.objects.live().visible_to(user)
-
-
-def visible_annotations(user):
-    """The annotations `user` may see over HTTP: those readable, a reply only when the annotation
-    it replies to is too, so that no document points at a note its reader may not see."""
-    readable = readable_annotations(user)
-    return readable.filter(Q(parent__isnull=True) | Q(parent__in=readable))
-
-
 def export_scope(scope="live"):
     """The annotations of a curators' export.
 

@@ -1,14 +1,12 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
 from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 
-from .anchoring import AnchorError, check_span, quote_selector
+from .anchoring import AnchorError, check_span
 from .models import Annotation, Tag
+from .writes import tag_slug
 
 BODY_MAX_LENGTH = 20_000
 
@@ -52,9 +50,25 @@ class TagCheckboxes(forms.CheckboxSelectMultiple):
         return mark_safe(f"<div{container_id}>{''.join(boxes)}\n</div>")
 
 
+# The keys a database integer column can hold: a larger number is no tag, not a crash.
+MAX_KEY = 2**63 - 1
+
+
 class TagField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, tag):
         return tag.name
+
+    def _check_values(self, value):
+        for key in value:
+            try:
+                number = int(str(key))
+            except ValueError:
+                number = -1
+            if not 0 < number <= MAX_KEY:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": key}
+                )
+        return super()._check_values(value)
 
 
 class NoteFields(forms.ModelForm):
@@ -92,16 +106,9 @@ class NoteFields(forms.ModelForm):
         for name in names:
             if len(name) > 60:
                 raise ValidationError(f"“{name[:20]}…” is too long for a tag (60 characters at most).", code="tag_too_long")
-            if not slugify(name):
+            if not tag_slug(name):
                 raise ValidationError(f"“{name}” needs at least one letter or digit.", code="tag_unnamed")
         return names
-
-    def save_tags(self, annotation, author):
-        tags = list(self.cleaned_data["tags"])
-        for name in self.cleaned_data["new_tags"]:
-            tag, _ = Tag.objects.get_or_create(slug=slugify(name)[:60], defaults={"name": name, "created_by": author})
-            tags.append(tag)
-        annotation.tags.set(tags)
 
 
 class AnnotationForm(NoteFields):
@@ -130,6 +137,9 @@ class AnnotationForm(NoteFields):
 
     def clean(self):
         cleaned = super().clean()
+        if {"start", "end", "excerpt"} & self.errors.keys():
+            # Hidden fields: their own errors would show nowhere.
+            raise ValidationError("The selection could not be read. Select the words again.", code="bad_selection")
         exact, start, end = cleaned.get("exact"), cleaned.get("start"), cleaned.get("end")
         if not exact:
             return cleaned
@@ -162,66 +172,35 @@ class AnnotationForm(NoteFields):
         start = text.index(exact)
         return start, start + len(exact)
 
-    @transaction.atomic
-    def save(self, *, author):
-        target, start, end = self.cleaned_data["target"], self.cleaned_data["start"], self.cleaned_data["end"]
-        text = target.text
-        quote = quote_selector(text, start, end)
-        annotation = self.instance
-        annotation.author = author
-        annotation.provision = self.provision if target is self.provision else None
-        annotation.excerpt = None if target is self.provision else target
-        annotation.start, annotation.end = start, end
-        annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
-        annotation.text_version = self.provision.text_version if target is self.provision else None
-        annotation.save()
-        self.save_tags(annotation, author)
-        return annotation
 
 
 class AnnotationEditForm(NoteFields):
-    """An edit of the note, tags or visibility, refused when someone saved the annotation meanwhile."""
+    """An edit of the note, tags or visibility, refused when someone saved the annotation meanwhile.
 
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    On a published annotation the form edits its pending revision (the published wording, if there
+    is none yet); saving makes it a revision that a curator reviews."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=MAX_KEY)
 
     field_order = ["body", "tags", "new_tags", "visibility"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial["version"] = self.instance.version
-
-    @transaction.atomic
-    def save(self, *, author):
-        """Save if the annotation is still at the version the editor saw; return False if it is not."""
-        data = self.cleaned_data
-        # Claiming the version with one conditional UPDATE is the check: no edit can slip in between.
-        # The save that follows, in the same transaction, records the change in the history.
-        claimed = Annotation.objects.filter(pk=self.instance.pk, version=data["version"]).update(
-            version=F("version") + 1
-        )
-        if not claimed:
-            return False
         annotation = self.instance
-        annotation.version = data["version"] + 1
-        annotation.body = data["body"]
-        if not self.fields["visibility"].disabled:
-            annotation.visibility = data["visibility"]
-        annotation.save()
-        self.save_tags(annotation, author)
-        return True
+        if not self.is_bound:
+            self.initial["version"] = annotation.version
+            if annotation.has_revision:
+                self.initial["body"] = annotation.revision_body
+                self.initial["tags"] = [tag.pk for tag in annotation.revision_tags.all()]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" in self.errors:
+            # A hidden field: its own error would show nowhere.
+            raise ValidationError("The form could not be read: reload the page and edit again.", code="bad_version")
+        return cleaned
 
 
-class ReplyForm(forms.ModelForm):
+
+class ReplyForm(forms.Form):
     body = forms.CharField(label="Reply", widget=forms.Textarea(attrs={"rows": 2}), max_length=BODY_MAX_LENGTH)
-
-    class Meta:
-        model = Annotation
-        fields = ["body"]
-
-    @transaction.atomic
-    def save(self, *, author, parent):
-        reply = self.instance
-        reply.author, reply.parent, reply.visibility = author, parent, parent.visibility
-        reply.save()
-        return reply

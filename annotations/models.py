@@ -11,14 +11,12 @@ from simple_history.models import HistoricalRecords
 
 from treaty_app.models import VersionedQuerySet
 
-from .sanitize import render_markdown
-
 UNDO_WINDOW = timezone.timedelta(minutes=15)
 
 
 class Tag(models.Model):
     name = models.CharField(max_length=60, unique=True)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, allow_unicode=True)
     colour = models.CharField(
         max_length=7, default="#f4d03f", help_text="Highlight colour, as #rrggbb.",
     )
@@ -58,34 +56,57 @@ class Tag(models.Model):
             raise ValidationError({"parent": "This tag has narrower tags of its own."}, code="has_children")
 
 
-class AnnotationQuerySet(VersionedQuerySet):
+def _readable(user, via=""):
+    """Who may read an annotation's row, as a condition on the row reached through `via`."""
+    public = Q(**{f"{via}visibility": Annotation.Visibility.PUBLIC})
+    if user is None or not user.is_authenticated:
+        return public
+    if user.has_perm("annotations.view_annotation"):
+        # Analysts and curators (their groups grant the permission): the team's notes and their own.
+        return public | Q(**{f"{via}visibility": Annotation.Visibility.TEAM}) | Q(**{f"{via}author": user})
+    return public | Q(**{f"{via}author": user})
+
+
+def _live(via=""):
+    return Q(**{f"{via}deleted_at__isnull": True, f"{via}hidden_at__isnull": True})
+
+
+class AnnotationQuerySet(models.QuerySet):
+    def readable_by(self, user, *, removed=False):
+        """The one rule for who may read an annotation: every page, fragment, count, search, feed
+        and export asks it, and so does the admin.
+
+        * Anyone: published annotations (visibility ``public``).
+        * Analysts and curators: also the team's (``team``). A curator reads no one else's
+          ``private`` note, in the admin either.
+        * Everyone signed in: also their own.
+        * A reply only with its parent: a reply to a note one may not read is not readable.
+        * Deleted and hidden annotations (and replies to them) only with `removed`, which the admin
+          passes so curators can show and restore them; pages never do.
+        """
+        root_or_readable_parent = Q(parent__isnull=True) | _readable(user, "parent__")
+        rule = _readable(user) & root_or_readable_parent
+        if not removed:
+            rule &= _live() & (Q(parent__isnull=True) | _live("parent__"))
+        return self.filter(rule)
+
     def live(self):
         """Not deleted and not hidden by a curator."""
-        return self.filter(deleted_at__isnull=True, hidden_at__isnull=True)
+        return self.filter(_live())
 
     def published(self):
-        """What the public may see: public, not deleted, not hidden."""
-        return self.live().filter(visibility=Annotation.Visibility.PUBLIC)
+        """What the public may see: ``readable_by`` an anonymous visitor."""
+        return self.readable_by(None)
 
-    def visible_to(self, user):
-        """What this user may see: public ones, team ones for analysts and curators, and their own.
-
-        Analysts and curators are those with the view permission, which their groups grant."""
-        if user.is_anonymous:
-            return self.filter(visibility=Annotation.Visibility.PUBLIC)
-        if user.has_perm("annotations.view_annotation"):
-            return self.filter(
-                Q(visibility__in=[Annotation.Visibility.PUBLIC, Annotation.Visibility.TEAM]) | Q(author=user)
-            )
-        return self.filter(Q(visibility=Annotation.Visibility.PUBLIC) | Q(author=user))
-
-    def for_panel(self):
-        """Everything an annotation card shows, fetched up front: the query count does not grow with rows."""
+    def for_panel(self, user):
+        """Everything an annotation card shows `user`, fetched up front: the query count does not grow
+        with rows. The replies are those `user` may read, in order."""
         return self.select_related("author").prefetch_related(
-            "tags",
+            "tags", "revision_tags",
             Prefetch(
                 "replies",
-                queryset=Annotation.objects.live().select_related("author").order_by("created_at", "pk"),
+                queryset=Annotation.objects.readable_by(user).select_related("author").prefetch_related(
+                    "revision_tags").order_by("created_at", "pk"),
                 to_attr="live_replies",
             ),
         )
@@ -150,6 +171,12 @@ class Annotation(models.Model):
     anchored_text = models.TextField(
         blank=True, help_text="The wording as it stood when the annotation drifted or was orphaned."
     )
+    original_exact = models.TextField(
+        blank=True, help_text="The words annotated when it was made, kept whatever happens to the wording."
+    )
+    original_text_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Version of the wording it was made on."
+    )
 
     review = models.CharField(max_length=16, choices=Review, default=Review.NONE, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -159,17 +186,28 @@ class Annotation(models.Model):
     )
     review_note = models.TextField(blank=True, help_text="Why it was sent back; its author sees this.")
 
+    # An edit of a published annotation waits here for a curator; the public keeps the published
+    # body and tags (the fields above) until the revision is published.
+    revision_body = models.TextField(blank=True, help_text="The author's edit awaiting review, in Markdown.")
+    revision_body_html = models.TextField(blank=True, editable=False)
+    revision_tags = models.ManyToManyField(Tag, blank=True, related_name="+")
+    revision_at = models.DateTimeField(null=True, blank=True, help_text="When the pending revision was made.")
+
     version = models.PositiveIntegerField(default=1, help_text="Goes up on each edit; stale edits are refused.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Its author (who may undo it for a while) or the curator who retired it.",
+    )
     hidden_at = models.DateTimeField(null=True, blank=True)
     hidden_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     objects = AnnotationQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[tags], excluded_fields=["body_html"])
+    history = HistoricalRecords(m2m_fields=[tags, revision_tags], excluded_fields=["body_html", "revision_body_html"])
 
     class Meta:
         ordering = ["provision", "start", "pk"]
@@ -198,12 +236,6 @@ class Annotation(models.Model):
     def __str__(self):
         return Truncator(self.exact or self.body).chars(60)
 
-    def save(self, *args, **kwargs):
-        self.body_html = render_markdown(self.body)
-        if kwargs.get("update_fields") is not None and "body" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html"}
-        super().save(*args, **kwargs)
-
     @property
     def target(self):
         return self.provision or self.excerpt
@@ -218,7 +250,15 @@ class Annotation(models.Model):
 
     @property
     def can_be_restored(self):
-        return self.deleted_at is not None and timezone.now() - self.deleted_at < UNDO_WINDOW
+        """By its author, who deleted it, within the undo window (not when a curator retired it)."""
+        return (
+            self.deleted_at is not None and self.deleted_by_id == self.author_id
+            and timezone.now() - self.deleted_at < UNDO_WINDOW
+        )
+
+    @property
+    def has_revision(self):
+        return self.revision_at is not None
 
     def get_absolute_url(self):
         root = self.parent or self

@@ -18,11 +18,10 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
-from . import curation
+from . import writes
 from .anchoring import AnchorError
 from .models import Annotation
-
-PLACEABLE = {Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED, Annotation.Placement.FUZZY}
+from .writes import PLACEABLE
 
 
 class PlaceForm(forms.Form):
@@ -61,7 +60,7 @@ class PlaceForm(forms.Form):
             return cleaned
         if start is None and end is None:
             try:
-                cleaned["start"], cleaned["end"] = curation.locate_words(self.text, words)
+                cleaned["start"], cleaned["end"] = locate_words(self.text, words)
             except AnchorError as error:
                 raise ValidationError(str(error), code=error.code) from None
         elif start is None or end is None or not 0 <= start < end <= len(self.text):
@@ -74,6 +73,19 @@ class PlaceForm(forms.Form):
                 "since the page was loaded). Select them again.", code="quote_mismatch",
             )
         return cleaned
+
+
+def locate_words(text, words):
+    """The only place `words` occur in `text`, or AnchorError."""
+    count = text.count(words) if words else 0
+    if count != 1:
+        raise AnchorError(
+            "These words are not in the new wording." if count == 0
+            else f"These words occur {count} times: add a few words around them.",
+            "not_found" if count == 0 else "ambiguous",
+        )
+    start = text.index(words)
+    return start, start + len(words)
 
 
 def refusal(annotation):
@@ -113,26 +125,34 @@ def place(request, annotation, *, done_url):
     (the workspace's or the admin's)."""
     form, error, status = PlaceForm(annotation=annotation), None, 200
     if request.method == "POST" and "confirm" in request.POST:
-        fuzzy = Annotation.objects.filter(pk=annotation.pk, placement=Annotation.Placement.FUZZY)
-        if curation.confirm_placement(fuzzy):
+        try:
+            writes.confirm_own_placement(annotation.pk, by=request.user)
+        except writes.Refused as refusal:
+            error, status = refusal.message, refusal.status
+        else:
             messages.success(request, "The close-match placement is confirmed.")
             return redirect(done_url), None, 302
-        error, status = "Only a placement made by a close match can be confirmed.", 409
     elif request.method == "POST":
         form = PlaceForm(request.POST, annotation=annotation)
         if not form.is_valid():
             status = 422
-        elif curation.place_again(annotation, **{k: form.cleaned_data[k] for k in ("start", "end", "version")}):
-            messages.success(request, f"Placed again on “{Truncator(annotation.exact).chars(80)}”.")
-            return redirect(done_url), None, 302
         else:
-            annotation.refresh_from_db()
-            form = PlaceForm(annotation=annotation)
-            error = (
-                "Someone changed this annotation while you were placing it; nothing was saved. "
-                "Check the wording and place it again."
-            )
-            status = 409
+            try:
+                placed = writes.place_again(
+                    annotation.pk, by=request.user, **{k: form.cleaned_data[k] for k in ("start", "end", "version")}
+                )
+            except writes.Refused as refusal:
+                annotation.refresh_from_db()
+                form = PlaceForm(annotation=annotation)
+                error, status = refusal.message, refusal.status
+                if isinstance(refusal, writes.Conflict) and refusal.current is not None:
+                    error = (
+                        "Someone changed this annotation while you were placing it; nothing was saved. "
+                        "Check the wording and place it again."
+                    )
+            else:
+                messages.success(request, f"Placed again on “{Truncator(placed.exact).chars(80)}”.")
+                return redirect(done_url), None, 302
     fuzzy = annotation.placement == Annotation.Placement.FUZZY
     context = {
         "annotation": annotation,
@@ -152,7 +172,7 @@ def place(request, annotation, *, done_url):
 def annotation_place(request, pk):
     """The author (or a curator) places an annotation again on words of its provision's new wording."""
     curator = request.user.has_perm("annotations.hide_annotation")
-    annotations = Annotation.objects.live() if curator else Annotation.objects.live().visible_to(request.user)
+    annotations = Annotation.objects.readable_by(request.user)
     annotation = get_object_or_404(annotations.select_related("provision__treaty", "author"), pk=pk)
     if annotation.author_id != request.user.pk and not curator:
         raise PermissionDenied("Only the author or a curator can place this annotation again.")

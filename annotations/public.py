@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from treaty_app.caching import conditional_page
+from treaty_app.caching import conditional_page, every_scope
 from treaty_app.models import Provision
 
 from . import search
@@ -17,7 +17,7 @@ from .models import Annotation, Tag
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=every_scope)
 def tag_detail(request, tag_slug):
     """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
 
@@ -41,10 +41,16 @@ def tag_detail(request, tag_slug):
     )
     provision = None
     if provision_slug := request.GET.get("provision"):
-        provision = Provision.objects.filter(slug=provision_slug).only("slug", "kind", "number").first()
-        if provision is None:
-            raise Http404("No such provision.")
-        annotations = annotations.filter(provision__slug=provision_slug)
+        # Provision slugs repeat across treaties (every treaty has an art-1): the filter is one treaty's.
+        provisions = Provision.objects.filter(slug=provision_slug).select_related("treaty").only(
+            "slug", "kind", "number", "treaty__slug", "treaty__short_title")
+        if treaty_slug := request.GET.get("treaty"):
+            provisions = provisions.filter(treaty__slug=treaty_slug)
+        found = list(provisions[:2])
+        if len(found) != 1:
+            raise Http404("No such provision." if not found else "Several treaties have this provision: add ?treaty=.")
+        provision = found[0]
+        annotations = annotations.filter(provision=provision)
 
     annotations = list(annotations)
     for annotation in annotations:

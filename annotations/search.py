@@ -8,8 +8,8 @@ What is searched, and what the visitor may see of it
   provision, so an excerpt that discusses two provisions appears under both. Proposed and rejected links
   are never searched, so they count nowhere.
 * **Annotations** (kind ``annotation``): their body (Markdown source) and the quoted words (``exact``).
-  Anonymous visitors search ``Annotation.objects.published()``; logged-in users search
-  ``Annotation.objects.live().visible_to(user)``. A reply is searched only when its parent is visible too.
+  Each visitor searches what ``Annotation.objects.readable_by(user)`` lets them read (for anonymous
+  visitors, the published ones; a reply only with its parent).
   An annotation on an excerpt is listed under each provision the excerpt is approved for; one on an excerpt
   with no approved link has no public place and is not searched.
 
@@ -153,10 +153,8 @@ def uses_full_text():
 
 
 def visible_annotations(user):
-    """The annotations this visitor may see: the published ones, or what visible_to(user) allows."""
-    if user.is_authenticated:
-        return Annotation.objects.live().visible_to(user)
-    return Annotation.objects.published()
+    """The annotations this visitor may read: the one read rule."""
+    return Annotation.objects.readable_by(user)
 
 
 def filter_choices(user):

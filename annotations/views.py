@@ -6,7 +6,6 @@ post-and-redirect, so the workspace is usable without JavaScript.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +18,10 @@ from django_htmx.http import reswap, retarget
 
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
-from .curation import hide_annotations, submit_for_review
-from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from treaty_app.marking import highlight_runs
+
+from . import writes
+from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from .models import UNDO_WINDOW, Annotation, Tag
 
 team_required = permission_required("annotations.view_annotation", raise_exception=True)
@@ -70,8 +70,8 @@ def workspace_url(provision, filters=None):
 def workspace_context(request, provision, filters, **extra):
     """Everything the workspace shows, in a fixed number of queries however many annotations there are."""
     user = request.user
-    visible = Annotation.objects.live().visible_to(user)
-    annotations = list(filters.apply(visible.on_provision(provision)).for_panel().distinct())
+    visible = Annotation.objects.readable_by(user)
+    annotations = list(filters.apply(visible.on_provision(provision)).for_panel(user).distinct())
     placed = [a for a in annotations if a.is_placed]
     adrift = [a for a in annotations if not a.is_placed]
 
@@ -84,7 +84,7 @@ def workspace_context(request, provision, filters, **extra):
     )
     excerpts = [link.excerpt for link in links]
     excerpt_annotations = list(
-        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel().distinct().order_by("start", "pk")
+        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).distinct().order_by("start", "pk")
     )
     by_excerpt = {}
     for annotation in excerpt_annotations:
@@ -95,11 +95,11 @@ def workspace_context(request, provision, filters, **extra):
 
     tags = list(Tag.objects.all())
     authors = (
-        Annotation.objects.live().visible_to(user).filter(Q(provision=provision) | Q(excerpt__in=excerpts))
+        visible.filter(Q(provision=provision) | Q(excerpt__in=excerpts))
         .values_list("author__username", flat=True).distinct().order_by("author__username")
     )
     recently_deleted = Annotation.objects.filter(
-        author=user, deleted_at__gte=timezone.now() - UNDO_WINDOW
+        author=user, deleted_by=user, deleted_at__gte=timezone.now() - UNDO_WINDOW
     ).filter(Q(provision=provision) | Q(excerpt__in=excerpts) | Q(parent__provision=provision))
     context = {
         "treaty": provision.treaty,
@@ -140,7 +140,7 @@ def render_workspace(request, provision, filters, status=200, **extra):
 @require_GET
 def home(request):
     counts = dict(
-        Annotation.objects.live().visible_to(request.user).roots().filter(provision__isnull=False)
+        Annotation.objects.readable_by(request.user).roots().filter(provision__isnull=False)
         .values_list("provision").annotate(count=Count("pk")).order_by()
     )
     treaties = list(Treaty.objects.prefetch_related("provisions"))
@@ -159,6 +159,13 @@ def workspace(request, treaty_slug, provision_slug):
     return render_workspace(request, provision, Filters(request.GET))
 
 
+def render_refusal(request, refusal, provision, filters):
+    """A write the write module refused: the workspace, with the reason, at the status it names."""
+    if not request.htmx:
+        messages.error(request, refusal.message)
+    return render_workspace(request, provision, filters, status=refusal.status, refusal=refusal.message)
+
+
 @login_required
 @permission_required("annotations.add_annotation", raise_exception=True)
 @require_POST
@@ -169,20 +176,27 @@ def annotation_create(request, treaty_slug, provision_slug):
     form = AnnotationForm(request.POST, provision=provision, excerpts=excerpts)
     if not form.is_valid():
         return render_workspace(request, provision, filters, status=422, form=form)
-    annotation = form.save(author=request.user)
+    data = form.cleaned_data
+    try:
+        annotation = writes.create(
+            author=request.user, target=data["target"], start=data["start"], end=data["end"], exact=data["exact"],
+            body=data["body"], tags=list(data["tags"]), new_tags=data["new_tags"], visibility=data["visibility"],
+        )
+    except writes.Refused as refusal:
+        form.add_error(None, refusal.message)
+        return render_workspace(request, provision, filters, status=refusal.status, form=form)
     if not request.htmx:
         messages.success(request, "Annotation saved.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
     return render_workspace(request, provision, filters, created=annotation)
 
 
-def get_own_annotation(request, pk):
-    annotation = get_object_or_404(
-        Annotation.objects.live().select_related("provision__treaty", "parent__provision__treaty", "excerpt"), pk=pk
+def readable_annotation(request, pk, *, removed=False):
+    """The annotation `pk` if the user may read it; the same 404 whether it is missing or not theirs to see."""
+    annotations = Annotation.objects.readable_by(request.user, removed=removed)
+    return get_object_or_404(
+        annotations.select_related("provision__treaty", "parent__provision__treaty", "excerpt"), pk=pk
     )
-    if annotation.author_id != request.user.pk:
-        raise PermissionDenied("Only the author can change this annotation.")
-    return annotation
 
 
 def home_provision(annotation):
@@ -208,9 +222,11 @@ def render_edit_form(request, annotation, form, provision, filters, status=200, 
 @team_required
 @require_http_methods(["GET", "POST"])
 def annotation_edit(request, pk):
-    annotation = get_own_annotation(request, pk)
+    annotation = readable_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
+    if annotation.author_id != request.user.pk:
+        return render_refusal(request, writes.Forbidden("Only its author can edit this annotation."), provision, filters)
     # Ids of its own: the create form on the same page already uses id_body and friends.
     auto_id = f"edit-{annotation.pk}-%s"
     if request.method == "GET":
@@ -220,13 +236,23 @@ def annotation_edit(request, pk):
     form = AnnotationEditForm(request.POST, instance=annotation, auto_id=auto_id)
     if not form.is_valid():
         return render_edit_form(request, annotation, form, provision, filters, status=422)
-    if not form.save(author=request.user):
-        annotation.refresh_from_db()
+    data = form.cleaned_data
+    try:
+        writes.edit(
+            annotation.pk, by=request.user, version=data["version"], body=data["body"], tags=list(data["tags"]),
+            new_tags=data["new_tags"], visibility=None if form.fields["visibility"].disabled else data["visibility"],
+        )
+    except writes.Conflict as refusal:
+        if refusal.current is None:
+            return render_refusal(request, refusal, provision, filters)
+        current = refusal.current
         # Keep the draft, but let a second save deliberately replace the current text.
         draft = request.POST.copy()
-        draft["version"] = annotation.version
-        conflict_form = AnnotationEditForm(draft, instance=annotation, auto_id=auto_id)
-        return render_edit_form(request, annotation, conflict_form, provision, filters, status=409, conflict=True)
+        draft["version"] = current.version
+        conflict_form = AnnotationEditForm(draft, instance=current, auto_id=auto_id)
+        return render_edit_form(request, current, conflict_form, provision, filters, status=409, conflict=True)
+    except writes.Refused as refusal:
+        return render_refusal(request, refusal, provision, filters)
     if not request.htmx:
         messages.success(request, "Annotation updated.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
@@ -237,8 +263,10 @@ def annotation_edit(request, pk):
 @permission_required("annotations.add_annotation", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def annotation_reply(request, pk):
-    visible = Annotation.objects.live().visible_to(request.user).roots()
-    parent = get_object_or_404(visible.select_related("provision__treaty", "excerpt", "author"), pk=pk)
+    parent = get_object_or_404(
+        Annotation.objects.readable_by(request.user).roots().select_related("provision__treaty", "excerpt", "author"),
+        pk=pk,
+    )
     provision = home_provision(parent)
     filters = Filters(request.GET)
     form = ReplyForm(request.POST or None)
@@ -250,9 +278,14 @@ def annotation_reply(request, pk):
             # The form posts to the whole workspace; a refused reply goes back into its card's slot.
             response = reswap(retarget(response, f"#annotation-{parent.pk} .reply-slot"), "innerHTML")
         return response
-    reply = form.save(author=request.user, parent=parent)
+    try:
+        reply = writes.reply(parent.pk, author=request.user, body=form.cleaned_data["body"])
+    except writes.Refused as refusal:
+        return render_refusal(request, refusal, provision, filters)
     if not request.htmx:
-        messages.success(request, "Reply saved.")
+        messages.success(request, "Reply saved." + (
+            " A curator will review it before it appears under the published note." if reply.review == "submitted" else ""
+        ))
         return redirect(workspace_url(provision, filters) + f"#annotation-{reply.pk}")
     return render_workspace(request, provision, filters)
 
@@ -261,14 +294,18 @@ def annotation_reply(request, pk):
 @team_required
 @require_http_methods(["GET", "POST"])
 def annotation_delete(request, pk):
-    annotation = get_own_annotation(request, pk)
+    annotation = readable_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
+    if annotation.author_id != request.user.pk:
+        return render_refusal(request, writes.Forbidden("Only its author can delete this annotation."), provision, filters)
     if request.method == "GET":
         template = "annotations/delete.html" + ("#confirm-delete" if wants_fragment(request) else "")
         return render(request, template, {"annotation": annotation, "provision": provision, "filters": filters})
-    annotation.deleted_at = timezone.now()
-    annotation.save(update_fields=["deleted_at"])
+    try:
+        writes.delete(annotation.pk, by=request.user)
+    except writes.Refused as refusal:
+        return render_refusal(request, refusal, provision, filters)
     if not request.htmx:
         messages.success(request, "Annotation deleted. You can undo this for 15 minutes.")
         return redirect(workspace_url(provision, filters))
@@ -279,17 +316,14 @@ def annotation_delete(request, pk):
 @team_required
 @require_POST
 def annotation_restore(request, pk):
-    annotation = get_object_or_404(
-        Annotation.objects.filter(deleted_at__isnull=False).select_related("provision__treaty", "excerpt"), pk=pk
-    )
-    if annotation.author_id != request.user.pk:
-        raise PermissionDenied("Only the author can restore this annotation.")
+    """The author undoes their own deletion, within the undo window."""
+    annotation = readable_annotation(request, pk, removed=True)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
-    if not annotation.can_be_restored:
-        return HttpResponse("This annotation was deleted too long ago to be restored here; ask a curator.", status=410)
-    annotation.deleted_at = None
-    annotation.save(update_fields=["deleted_at"])
+    try:
+        writes.undo_delete(annotation.pk, by=request.user)
+    except writes.Refused as refusal:
+        return render_refusal(request, refusal, provision, filters)
     if not request.htmx:
         messages.success(request, "Annotation restored.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
@@ -301,12 +335,13 @@ def annotation_restore(request, pk):
 @require_POST
 def annotation_submit(request, pk):
     """The author asks the curators to publish the annotation."""
-    annotation = get_own_annotation(request, pk)
+    annotation = readable_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
-    if annotation.is_reply or annotation.review in {Annotation.Review.SUBMITTED, Annotation.Review.PUBLISHED}:
-        return HttpResponse("This annotation is already awaiting review or published.", status=409)
-    submit_for_review(annotation)
+    try:
+        writes.submit(annotation.pk, by=request.user)
+    except writes.Refused as refusal:
+        return render_refusal(request, refusal, provision, filters)
     if not request.htmx:
         messages.success(request, "Submitted for publication: a curator will review it.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
@@ -317,10 +352,10 @@ def annotation_submit(request, pk):
 @permission_required("annotations.hide_annotation", raise_exception=True)
 @require_POST
 def annotation_hide(request, pk):
-    annotation = get_object_or_404(Annotation.objects.live().select_related("provision__treaty", "excerpt"), pk=pk)
+    annotation = readable_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
-    hide_annotations(Annotation.objects.filter(pk=annotation.pk), curator=request.user)
+    writes.hide(Annotation.objects.filter(pk=annotation.pk), curator=request.user)
     if not request.htmx:
         messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
         return redirect(workspace_url(provision, filters))

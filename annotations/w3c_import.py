@@ -47,15 +47,14 @@ from django.core.validators import validate_slug
 from django.db import connection, transaction
 from django.db.models import Max
 from django.urls import Resolver404, resolve
-from django.utils import timezone
 from django.utils.text import slugify
 
 from treaty_app.models import Excerpt, Provision
 
+from . import writes
 from .anchoring import AnchorError, check_span, quote_selector, reanchor
 from .models import Annotation, Tag
-from .reanchoring import OUTCOME
-from .sanitize import render_markdown
+from .writes import PLACEMENT
 
 BATCH_SIZE = 500
 CONTEXT_MAX = Annotation._meta.get_field("prefix").max_length
@@ -533,7 +532,7 @@ def _anchor(item, report):
     elif item.placement in (Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED):
         return
     found = reanchor(text, exact=item.exact, prefix=item.prefix, suffix=item.suffix, old_start=item.start)
-    item.placement = OUTCOME[found.placement]
+    item.placement = PLACEMENT[found.placement]
     item.text_version = current_version
     if found.start is not None:
         # As a change of wording would (reanchoring.py): the annotated words are now the text's.
@@ -611,22 +610,14 @@ def _tags(items, report):
 
 
 def _create(items, users, tags, change_reason):
-    """Insert the new annotations with their pks, tags, times and a history record each, a batch at
-    a time (only one batch of model instances is in memory at once)."""
-    through = Annotation.tags.through
-    now = timezone.now()
+    """Insert the new annotations with their pks, tags and times through the write module, a batch
+    at a time (only one batch of model instances is in memory at once)."""
     # Roots come before replies in `items`, so a reply's parent is always inserted first.
     for batch in _chunks(items):
         rows = [_row(item, users) for item in batch]
-        Annotation.objects.bulk_create(rows)
-        through.objects.bulk_create(
-            [through(annotation_id=item.pk, tag_id=tags[slug].pk) for item in batch for slug, _ in item.tags]
+        writes.insert_imported(
+            rows, tags={item.pk: [tags[slug] for slug, _ in item.tags] for item in batch}, reason=change_reason
         )
-        # auto_now stamped the import's time on updated_at; bulk_update writes the attribute as it is.
-        for row, item in zip(rows, batch):
-            row.updated_at = item.modified
-        Annotation.objects.bulk_update(rows, ["updated_at"])
-        Annotation.history.bulk_history_create(rows, default_change_reason=change_reason, default_date=now)
     if items:
         # Rows were inserted with explicit pks: move PostgreSQL's sequences past them (a no-op on SQLite).
         with connection.cursor() as cursor:
@@ -637,11 +628,12 @@ def _create(items, users, tags, change_reason):
 def _row(item, users):
     return Annotation(
         pk=item.pk, provision=item.provision, excerpt=item.excerpt, parent_id=item.parent_pk,
-        author=users[item.username], body=item.body, body_html=render_markdown(item.body),
+        author=users[item.username], body=item.body, updated_at=item.modified,
         visibility=item.visibility, start=item.start, end=item.end, exact=item.exact, prefix=item.prefix,
         suffix=item.suffix, text_version=item.text_version, placement=item.placement,
         anchored_text=item.anchored_text, created_at=item.created,
         review=item.review, submitted_at=item.submitted, reviewed_at=item.reviewed,
         reviewed_by=users.get(item.reviewed_by), review_note=item.review_note,
         hidden_at=item.hidden, hidden_by=users.get(item.hidden_by), deleted_at=item.deleted,
+        deleted_by=users[item.username] if item.deleted else None,
     )

@@ -1,5 +1,13 @@
 import pytest
+from django.core.cache import caches
 from django.test import TransactionTestCase
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty caches: a test database is rolled back, a process's cache is not."""
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.hookimpl(trylast=True)

@@ -59,13 +59,17 @@ def make_user(username, role="Analysts", **fields):
 
 
 def make_annotation(provision, author, start, end, *, body="A note.", visibility="team", tags=(), **fields):
+    """A row made directly, as a fixture (the app itself writes only through annotations.writes)."""
     from annotations.anchoring import quote_selector
     from annotations.models import Annotation
+    from annotations.sanitize import render_markdown
 
     quote = quote_selector(provision.text, start, end)
     annotation = Annotation.objects.create(
-        provision=provision, author=author, body=body, visibility=visibility, start=start, end=end,
-        exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, text_version=provision.text_version, **fields,
+        provision=provision, author=author, body=body, body_html=render_markdown(body), visibility=visibility,
+        start=start, end=end, exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix,
+        original_exact=quote.exact, text_version=provision.text_version,
+        original_text_version=provision.text_version, **fields,
     )
     annotation.tags.set(tags)
     return annotation
@@ -84,7 +88,8 @@ def make_annotations(provision, author, count, *, tags=()):
         rows.append(Annotation(
             provision=provision, author=author, body=f"Note {i} with *emphasis*.", body_html=f"<p>Note {i}</p>",
             visibility="team", start=start, end=end, exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix,
-            text_version=provision.text_version,
+            original_exact=quote.exact, text_version=provision.text_version,
+            original_text_version=provision.text_version,
         ))
     created = Annotation.objects.bulk_create(rows)
     if tags:
@@ -93,3 +98,14 @@ def make_annotations(provision, author, count, *, tags=()):
             [through(annotation_id=a.pk, tag_id=tag.pk) for a in created for tag in tags]
         )
     return created
+
+
+def annotation_row(**fields):
+    """An annotation row made directly (a reply, an annotation on an excerpt), with its body rendered."""
+    from annotations.models import Annotation
+    from annotations.sanitize import render_markdown
+
+    fields.setdefault("body_html", render_markdown(fields.get("body", "")))
+    if "exact" in fields:
+        fields.setdefault("original_exact", fields["exact"])
+    return Annotation.objects.create(**fields)

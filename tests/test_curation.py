@@ -4,7 +4,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotations import curation
+from annotations import writes
 from annotations.models import Annotation, Tag
 from treaty_app.importing import import_treaty
 
@@ -60,7 +60,7 @@ class PublicationWorkflowTests(CurationTestCase):
 
     def test_send_back_with_a_reason_the_author_sees(self):
         """A curator sends an annotation back with a reason; its author reads it in the workspace."""
-        curation.submit_for_review(self.annotation)
+        writes.submit(self.annotation.pk, by=self.analyst)
         self.act("send_back", [self.annotation.pk], reason="Cite the 1961 treaty's wording.")
         self.annotation.refresh_from_db()
         self.assertEqual(self.annotation.review, "returned")
@@ -71,7 +71,7 @@ class PublicationWorkflowTests(CurationTestCase):
 
     def test_send_back_needs_a_reason(self):
         """Without a reason nothing is sent back, and the curator is told why."""
-        curation.submit_for_review(self.annotation)
+        writes.submit(self.annotation.pk, by=self.analyst)
         response = self.act("send_back", [self.annotation.pk], reason="")
         self.assertContains(response, "Say why in the reason box")
         self.annotation.refresh_from_db()
@@ -86,10 +86,12 @@ class PublicationWorkflowTests(CurationTestCase):
         self.assertEqual(self.annotation.visibility, "team")
 
     def test_bulk_publish(self):
-        """Many annotations are published in one action."""
+        """Many submitted annotations are published in one action; those never submitted are not."""
         made = make_annotations(self.provision, self.analyst, 20)
-        self.act("publish", [a.pk for a in made])
-        self.assertEqual(Annotation.objects.published().count(), 20)
+        Annotation.objects.filter(pk__in=[a.pk for a in made[:15]]).update(review="submitted")
+        response = self.act("publish", [a.pk for a in made])
+        self.assertContains(response, "15 published.")
+        self.assertEqual(Annotation.objects.published().count(), 15)
 
 
 class ActionMessageTests(CurationTestCase):
@@ -102,7 +104,7 @@ class ActionMessageTests(CurationTestCase):
         self.assertEqual(messages_of(self.act("publish", [self.annotation.pk])), [("success", "1 published.")])
         self.assertEqual(
             messages_of(self.act("publish", [self.annotation.pk])),
-            [("warning", "Nothing published: none of them was awaiting publication.")],
+            [("warning", "Nothing published: none of them was submitted for publication (a reply waits for its note).")],
         )
         self.assertEqual(
             messages_of(self.act("unhide", [self.annotation.pk])),

@@ -18,7 +18,11 @@ from treaty_app.models import ExcerptLink, Treaty
 from treaty_app.overview import heat, heatmaps, legend
 
 from .factories import (
-    link, make_annotation, make_excerpt, make_provision, make_source, make_treaty, make_user,
+    annotation_row,
+    link,
+    make_annotation,
+    make_excerpt,
+    make_provision, make_source, make_treaty, make_user,
 )
 
 TEXT = "The Parties shall cooperate in the fields of science, education and culture."
@@ -146,9 +150,9 @@ class TagHeatmapTests(HeatmapTestCase):
         make_annotation(cls.art1, a, 4, 11, visibility="public", tags=both, deleted_at=now)
         make_annotation(cls.art1, a, 4, 11, visibility="public", tags=both, hidden_at=now)
         root = make_annotation(cls.preamble, a, 0, 3, visibility="team")
-        reply = Annotation.objects.create(parent=root, author=a, body="Reply.", visibility="public")
+        reply = annotation_row(parent=root, author=a, body="Reply.", visibility="public")
         reply.tags.set([cls.secret])
-        on_excerpt = Annotation.objects.create(
+        on_excerpt = annotation_row(
             excerpt=cls.excerpts[0], author=a, body="On commentary.", visibility="public",
             start=0, end=3, exact="One",
         )
@@ -185,8 +189,8 @@ class TagHeatmapTests(HeatmapTestCase):
         """Non-zero cells link to the provision's commentary from the source, or to the filtered tag page."""
         html = render_heatmaps(self.treaty)
         self.assertIn(f'href="{self.art1.get_absolute_url()}#source-s"', html)
-        self.assertIn('href="/tags/culture/?provision=art-1"', html)
-        self.assertIn('href="/tags/science/?provision=art-2"', html)
+        self.assertIn('href="/tags/culture/?treaty=t&amp;provision=art-1"', html)
+        self.assertIn('href="/tags/science/?treaty=t&amp;provision=art-2"', html)
         self.assertNotIn("?provision=preamble", html)
         self.assertNotIn("#source-s\" title=\"0", html)
         self.assertInHTML('<td class="heat heat-0">0</td>', html)
@@ -211,7 +215,7 @@ class TagHeatmapTests(HeatmapTestCase):
         art1 = next(row for row in heatmap.rows if row.provision.slug == "art-1")
         self.assertEqual([cell.heat for cell in art1.cells], [5, 3])  # 2 of 2, 1 of 2
         html = render_heatmaps(self.treaty)
-        self.assertIn('<td class="heat heat-5"><a href="/tags/culture/?provision=art-1"', html)
+        self.assertIn('<td class="heat heat-5"><a href="/tags/culture/?treaty=t&amp;provision=art-1"', html)
         self.assertIn("1 annotation", html)  # the legend: 1 annotation, 2 annotations
         self.assertIn("2 annotations", html)
 
@@ -296,7 +300,7 @@ class TagPageTests(HeatmapTestCase):
                 cls.art1, a, 4, 11, visibility=visibility, body=f"Unpublished {visibility} {sorted(extra)}.",
                 tags=[cls.culture], **extra,
             )
-        cls.on_excerpt = Annotation.objects.create(
+        cls.on_excerpt = annotation_row(
             excerpt=cls.excerpts[0], author=a, body="Public on commentary.", visibility="public",
             start=0, end=3, exact="One",
         )

@@ -7,7 +7,7 @@ from annotations.models import Annotation
 from treaty_app.importing import import_treaty
 from treaty_app.models import Excerpt
 
-from .factories import make_annotation, make_provision, make_source, make_treaty, make_user
+from .factories import annotation_row, make_annotation, make_provision, make_source, make_treaty, make_user
 
 OLD = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -110,11 +110,12 @@ class AuthorTests(PlacingTestCase):
         self.assertContains(response, f'href="{self.url(self.anchored)}"')  # fuzzy: “Check its new place”
 
     def test_places_by_offsets(self):
+        version = self.annotation.version
         response = self.client.post(self.url(), self.offsets())
         workspace = reverse("annotations:workspace", args=["t", "art-4"])
         self.assertRedirects(response, f"{workspace}#annotation-{self.annotation.pk}", fetch_redirect_response=False)
         self.assert_placed(self.author)
-        self.assertEqual(self.annotation.version, 2)
+        self.assertEqual(self.annotation.version, version + 1)
         page = self.client.get(workspace)
         self.assertContains(page, "Placed again on")
 
@@ -184,10 +185,10 @@ class AuthorTests(PlacingTestCase):
         Annotation.objects.filter(pk=self.anchored.pk).update(placement="anchored")
         self.assertContains(self.client.get(self.url(self.anchored)), "in its place already", status_code=409)
         self.assertEqual(self.client.post(self.url(self.anchored), {"words": "Party"}).status_code, 409)
-        reply = Annotation.objects.create(parent=self.annotation, author=self.author, body="A reply.")
+        reply = annotation_row(parent=self.annotation, author=self.author, body="A reply.")
         source = make_source("A commentary on Article 51.")
         excerpt = Excerpt.objects.create(source=source, start=0, end=len(source.body), text=source.body)
-        on_excerpt = Annotation.objects.create(excerpt=excerpt, author=self.author, body="x", exact="commentary",
+        on_excerpt = annotation_row(excerpt=excerpt, author=self.author, body="x", exact="commentary",
                                                placement="drifted")
         for annotation in (reply, on_excerpt):
             with self.subTest(annotation=annotation):
@@ -219,12 +220,21 @@ class AccessTests(PlacingTestCase):
         self.assert_unchanged()
 
     def test_a_curator_in_the_workspace(self):
-        """A curator may place anyone's annotation, private ones too."""
+        """A curator may place anyone's team annotation; another person's private one is not theirs to
+        read, so it answers 404 (as a missing one does) and its words stay unseen."""
         self.client.force_login(self.curator)
-        self.client.post(self.url(self.private), {"words": TARGET})
         self.private.refresh_from_db()
-        self.assertEqual((self.private.placement, self.private.exact), ("anchored", TARGET))
-        self.assertEqual(self.private.history.first().history_user, self.curator)
+        private_before = (self.private.placement, self.private.version)
+        self.client.post(self.url(), {"words": TARGET})
+        self.annotation.refresh_from_db()
+        self.assertEqual((self.annotation.placement, self.annotation.exact), ("anchored", TARGET))
+        self.assertEqual(self.annotation.history.first().history_user, self.curator)
+        response = self.client.get(self.url(self.private))
+        self.assertEqual(response.status_code, 404)
+        self.assertNotContains(response, self.private.body, status_code=404)
+        self.assertEqual(self.client.post(self.url(self.private), {"words": TARGET}).status_code, 404)
+        self.private.refresh_from_db()
+        self.assertEqual((self.private.placement, self.private.version), private_before)
 
 
 class AdminTests(PlacingTestCase):
@@ -253,7 +263,7 @@ class AdminTests(PlacingTestCase):
         Annotation.objects.filter(pk=self.anchored.pk).update(placement="anchored")
         response = self.client.post(self.admin_url(self.anchored), {"words": "Party"})
         self.assertContains(response, "in its place already", status_code=409)
-        reply = Annotation.objects.create(parent=self.annotation, author=self.author, body="A reply.")
+        reply = annotation_row(parent=self.annotation, author=self.author, body="A reply.")
         self.assertContains(self.client.get(self.admin_url(reply)), "can be placed again", status_code=409)
         Annotation.objects.filter(pk=self.annotation.pk).update(deleted_at="2024-06-19T00:00:00Z")
         self.assertContains(self.client.post(self.admin_url(), self.offsets()), "restore it first", status_code=409)

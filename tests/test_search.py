@@ -12,6 +12,7 @@ from treaty_app.importing import load_corpus
 from treaty_app.models import ExcerptLink, Treaty
 
 from .factories import (
+    annotation_row,
     link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user,
 )
 
@@ -87,17 +88,17 @@ class SearchTestCase(TestCase):
             cls.p4, cls.bob, *war, body="Deleted: submarines gone.", visibility="public", deleted_at=now
         )
         # A reply made public while its parent stayed with the team: it must not leak the thread.
-        cls.stray_reply = Annotation.objects.create(
+        cls.stray_reply = annotation_row(
             parent=cls.team, author=cls.bob, body="Stray reply on submarines.", visibility="public"
         )
-        cls.public_reply = Annotation.objects.create(
+        cls.public_reply = annotation_row(
             parent=cls.public, author=cls.bob, body="A reply agreeing about submarines.", visibility="public"
         )
-        cls.on_excerpt = Annotation.objects.create(
+        cls.on_excerpt = annotation_row(
             excerpt=cls.consult_excerpt, author=cls.cora, body="The submarines are not mentioned here.",
             visibility="public", start=0, end=9, exact=cls.consult_excerpt.text[:9],
         )
-        cls.on_proposed = Annotation.objects.create(
+        cls.on_proposed = annotation_row(
             excerpt=cls.proposed_excerpt, author=cls.cora, body="Unplaced submarines.",
             visibility="public", start=0, end=10, exact=cls.proposed_excerpt.text[:10],
         )

@@ -218,7 +218,9 @@ class EditDeleteTests(WorkspaceTestCase):
 
     def test_undo_expires(self):
         """After the undo window, restoring is refused with a 410 (a curator can still restore)."""
-        Annotation.objects.filter(pk=self.annotation.pk).update(deleted_at=timezone.now() - timedelta(hours=1))
+        Annotation.objects.filter(pk=self.annotation.pk).update(
+            deleted_at=timezone.now() - timedelta(hours=1), deleted_by=self.annotation.author
+        )
         response = self.client.post(reverse("annotations:restore", args=[self.annotation.pk]))
         self.assertEqual(response.status_code, 410)
 

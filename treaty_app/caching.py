@@ -1,49 +1,84 @@
-"""Conditional GET and a page cache for public pages, both keyed on the content version.
+"""Conditional GET and a page cache for public pages, both keyed on the versions of what they show.
 
-A revalidation costs one query and answers 304; an anonymous visitor's page is rendered once
-per version and then served from the cache. Any change to what pages show bumps the version
-(see versioning.py), so nothing stale is ever confirmed or served.
+Each page names the content scopes it shows (versioning.py): a revalidation costs one query and
+answers 304, and an anonymous visitor's page is rendered once per version of those scopes, then
+served from the cache. Every change to what a page shows bumps one of its scopes in the change's
+own transaction, so nothing stale is ever confirmed or served.
+
+A page that shows a signed-in user what only they may see (the JSON-LD, with their team's and
+their own annotations) is `personal`: for them it is never cached nor revalidated, because no
+version counts private and team writes.
 """
 
+import hashlib
 from functools import wraps
 
 from django.core.cache import cache
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import condition
 
-from .models import ContentVersion
+from . import versioning
 
 
-def content_version(request):
+def every_scope(request, **kwargs):
+    return None
+
+
+def treaty_scopes(request, treaty_slug, **kwargs):
+    return [versioning.treaty_scope(treaty_slug), versioning.SHARED]
+
+
+def shared_scope(request, **kwargs):
+    return [versioning.SHARED]
+
+
+def content_version(request, scopes):
+    """(tag, last modified) of the versions of `scopes` (None: every scope), read once per request."""
     if not hasattr(request, "_content_version"):
-        request._content_version = ContentVersion.current()
+        versions = versioning.current(scopes)
+        if scopes is not None:
+            # A scope nothing has changed yet has no row: version 0.
+            versions = {scope: versions.get(scope, (0, None)) for scope in scopes}
+        # The time as well as the number: numbers go back when a database is restored from a backup.
+        signature = ",".join(
+            f"{scope}={version}@{moment.timestamp() if moment else 0}"
+            for scope, (version, moment) in sorted(versions.items())
+        )
+        tag = hashlib.blake2b(signature.encode(), digest_size=12).hexdigest()
+        moments = [moment for _, moment in versions.values() if moment]
+        request._content_version = tag, max(moments, default=None)
     return request._content_version
 
 
-def version_tag(request):
-    version, changed_at = content_version(request)
-    return f"{version}.{changed_at.timestamp() if changed_at else 0:.6f}"
+def cache_key(request, etag):
+    return f"page:{etag}:{request.get_full_path()}"
 
 
-def page_etag(request, *args, **kwargs):
-    # The same URL differs by viewer (navigation, a logged-in user's own work) and by HTMX fragment.
-    viewer = request.user.pk if request.user.is_authenticated else "public"
-    fragment = "fragment" if getattr(request, "htmx", False) else "page"
-    return f"v{version_tag(request)}-{viewer}-{fragment}"
+def conditional_page(view=None, *, scopes=every_scope, personal=False):
+    """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page.
 
+    `scopes(request, **url_kwargs)` names the content scopes the page shows (None: all of them).
+    With `personal`, a signed-in user's request skips both (see the module docstring)."""
+    if view is None:
+        return lambda view: conditional_page(view, scopes=scopes, personal=personal)
 
-def page_last_modified(request, *args, **kwargs):
-    return content_version(request)[1]
+    def version(request, *args, **kwargs):
+        return content_version(request, scopes(request, **kwargs))
 
+    def page_etag(request, *args, **kwargs):
+        # The same URL differs by viewer (navigation, a signed-in user's name) and by HTMX fragment.
+        viewer = request.user.pk if request.user.is_authenticated else "public"
+        fragment = "fragment" if getattr(request, "htmx", False) else "page"
+        return f"v{version(request, *args, **kwargs)[0]}-{viewer}-{fragment}"
 
-def cached_for_visitors(view):
-    """Serve anonymous visitors a page rendered once per content version."""
+    def page_last_modified(request, *args, **kwargs):
+        return version(request, *args, **kwargs)[1]
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def cached_for_visitors(request, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = f"page:{page_etag(request)}:{request.get_full_path()}"
+        key = cache_key(request, page_etag(request, *args, **kwargs))
         response = cache.get(key)
         if response is None:
             response = view(request, *args, **kwargs)
@@ -51,22 +86,18 @@ def cached_for_visitors(view):
                 cache.set(key, response, timeout=3600)
         return response
 
-    return wrapper
-
-
-def conditional_page(view):
-    """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page."""
-    conditional_view = condition(etag_func=page_etag, last_modified_func=page_last_modified)(
-        cached_for_visitors(view)
-    )
+    conditional_view = condition(etag_func=page_etag, last_modified_func=page_last_modified)(cached_for_visitors)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        response = conditional_view(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            patch_cache_control(response, private=True, max_age=0, must_revalidate=True)
+        signed_in = request.user.is_authenticated
+        if signed_in and personal:
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True, no_cache=True)
         else:
-            patch_cache_control(response, public=True, max_age=0, must_revalidate=True)
+            response = conditional_view(request, *args, **kwargs)
+            privacy = {"private": True} if signed_in else {"public": True}
+            patch_cache_control(response, **privacy, max_age=0, must_revalidate=True)
         patch_vary_headers(response, ["Cookie", "HX-Request"])
         return response
 

@@ -12,13 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils.text import slugify
 
 from .cleaning import body_from_paragraphs, clean_capture
 from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty, text_digest
 from .references import find_references
-from .signals import wording_changed
+from . import versioning
+from .wording import save_wording
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
@@ -89,6 +90,7 @@ def find_treaty(slug=None):
 
 
 @transaction.atomic
+@versioning.deferring
 def import_source(
     capture,
     *,
@@ -205,6 +207,7 @@ def read_capture(path):
 
 
 @transaction.atomic
+@versioning.deferring
 def load_corpus(corpus_dir=CORPUS_DIR):
     """Load the shipped treaty, its five commentaries, their excerpts and the quoted wording."""
     manifest = read_corpus_manifest(corpus_dir)
@@ -318,12 +321,10 @@ def load_provision_wording(provision, entry, sources, report):
         coverage = entry["coverage"]
         text = "\n\n".join(passages) if coverage == Provision.Coverage.QUOTED else ""
         if (provision.coverage, provision.text) != (coverage, text):
-            if provision.text != text:
-                provision.text_version += 1 if provision.text else 0
             provision.coverage, provision.text = coverage, text
             changed = True
     if changed:
-        provision.save()
+        save_wording(provision, reason="Shipped corpus loaded")
         report.updated["provisions"] += 1
 
 
@@ -406,31 +407,56 @@ def parse_treaty_text(text):
     return parsed, front_matter
 
 
-@transaction.atomic
-def import_treaty(text, *, treaty):
-    """Replace the wording of the provisions the text holds, marking them `full`."""
+def import_treaty(text, *, treaty, by=None):
+    """Replace the wording of the provisions the text holds, marking them `full`, and place every
+    annotation on them again (see wording.save_wording).
+
+    One transaction. It locks the treaty's provisions (in key order, then their annotations, then
+    the content versions: the order every write takes, so it cannot deadlock with an analyst's
+    save) and gives up, changing nothing, when a lock is not free within LOCK_TIMEOUT."""
     parsed, front_matter = parse_treaty_text(text)
-    provisions = {p.slug: p for p in treaty.provisions.select_for_update()}
     report = ImportReport()
     if front_matter:
         report.notes.append(f"{front_matter} line(s) before the first heading were taken as front matter.")
-    for item in parsed:
-        provision = provisions.get(item.slug)
-        if provision is None:
-            raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
-        new_text = item.text
-        if provision.text == new_text and provision.coverage == Provision.Coverage.FULL:
-            report.unchanged["provisions"] += 1
-            continue
-        old_text = provision.text
-        provision.text = new_text
-        provision.coverage = Provision.Coverage.FULL
-        if item.heading:
-            provision.heading = item.heading[:200]
-        if old_text != new_text:
-            provision.text_version += 1
-        provision.save()
-        report.updated["provisions"] += 1
-        if old_text != new_text:
-            wording_changed.send(sender=Provision, provision=provision, old_text=old_text, report=report)
+    try:
+        with transaction.atomic(), versioning.deferred():
+            _limit_lock_waits()
+            provisions = {p.slug: p for p in treaty.provisions.order_by("pk").select_for_update()}
+            for item in parsed:
+                provision = provisions.get(item.slug)
+                if provision is None:
+                    raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
+                if provision.text == item.text and provision.coverage == Provision.Coverage.FULL:
+                    report.unchanged["provisions"] += 1
+                    continue
+                provision.text = item.text
+                provision.coverage = Provision.Coverage.FULL
+                if item.heading:
+                    provision.heading = item.heading[:200]
+                change = save_wording(provision, by=by, reason="Official text imported")
+                report.updated["provisions"] += 1
+                if change.placements:
+                    report.notes.append(change.summary())
+    except OperationalError as error:
+        if not _is_lock_timeout(error):
+            raise
+        raise CorpusError(
+            "other people are saving annotations on this treaty right now and their changes did not finish "
+            f"within {LOCK_TIMEOUT} seconds; nothing was imported. Try again in a moment."
+        ) from None
     return report
+
+
+LOCK_TIMEOUT = 5
+
+
+def _limit_lock_waits():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}s'")
+
+
+def _is_lock_timeout(error):
+    # PostgreSQL's lock_not_available; SQLite's "database is locked" after its busy timeout.
+    code = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+    return code == "55P03" or "database is locked" in str(error)

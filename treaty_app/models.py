@@ -12,52 +12,56 @@ from simple_history.models import HistoricalRecords
 
 
 class ContentVersion(models.Model):
-    """One row whose number goes up with every change to what the pages show.
+    """A counter per scope of content that goes up with every change pages in that scope show.
 
-    Public pages derive their ETag from it, so a revalidation costs one query and a change
-    anywhere is never served stale. Kept in the database so that every app server agrees.
+    Public pages derive their ETag and page-cache key from the scopes they show (see
+    versioning.py), so a revalidation costs one query and no change is ever served stale. Kept
+    in the database so that every app server agrees. The scopes: ``shared`` (what every page may
+    show: sources, tags, user names, other treaties' labels) and ``treaty:<slug>`` (one treaty's
+    wording, excerpt links and published annotations).
     """
 
+    scope = models.CharField(max_length=80, unique=True)
     version = models.BigIntegerField(default=1)
     changed_at = models.DateTimeField(default=timezone.now)
 
-    @classmethod
-    def current(cls):
-        row = cls.objects.filter(pk=1).values_list("version", "changed_at").first()
-        return row or (0, None)
-
-    @classmethod
-    def bump(cls):
-        # Inside the caller's transaction: a rolled-back change rolls its bump back too.
-        if not cls.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
-            cls.objects.get_or_create(pk=1)
+    def __str__(self):
+        return f"{self.scope} v{self.version}"
 
 
 class VersionedQuerySet(models.QuerySet):
-    """Bulk writes skip model signals, so they bump the content version themselves."""
+    """Bulk writes skip model signals, so they mark the content changed themselves.
+
+    Which scopes a bulk write touches is not known here, so it changes ``shared``, which every
+    page shows: safe, and bulk writes of corpus rows are rare."""
+
+    def _changed(self):
+        from .versioning import SHARED, changed
+
+        changed(SHARED)
 
     def update(self, **kwargs):
         count = super().update(**kwargs)
         if count:
-            ContentVersion.bump()
+            self._changed()
         return count
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
-            ContentVersion.bump()
+            self._changed()
         return created
 
     def bulk_update(self, objs, *args, **kwargs):
         count = super().bulk_update(objs, *args, **kwargs)
         if count:
-            ContentVersion.bump()
+            self._changed()
         return count
 
     def delete(self):
         result = super().delete()
         if result[0]:
-            ContentVersion.bump()
+            self._changed()
         return result
 
 

@@ -5,31 +5,22 @@ the provisions, the approved excerpt links counted per provision and source, and
 annotations counted per provision and tag.
 
 Dependency rule: treaty_app never imports from annotations (annotations imports treaty_app, not the
-reverse), not even lazily through apps.get_model("annotations", ...). The tag counts therefore go
-through Provision's reverse relation `annotations` by name, and the tags' name, slug and colour come
-out of that same values() query. `PUBLISHED` below restates AnnotationQuerySet.published() (public,
-not deleted, not hidden) for that relation; tests/test_overview.py checks that the two agree.
+reverse), not even lazily through apps.get_model("annotations", ...). The tag counts therefore reach
+the annotation model through Provision's reverse relation `annotations`, and ask it the one read
+rule (`published()`, i.e. `readable_by` a visitor); the tags' name, slug and colour come out of that
+same values() query.
 """
 
 import re
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.dateformat import format as format_date
 
 from .models import ExcerptLink, Provision, Source
 
 SHADES = 5  # heat-1 … heat-5; heat-0 is an empty cell.
-
-# Root annotations anchored on a provision that the public may see: see the module docstring.
-PUBLISHED = Q(
-    annotations__visibility="public",
-    annotations__deleted_at__isnull=True,
-    annotations__hidden_at__isnull=True,
-    annotations__parent__isnull=True,
-)
-
 
 @dataclass(frozen=True)
 class RowHeader:
@@ -208,27 +199,26 @@ def source_heatmap(treaty, provisions):
 
 def tag_heatmap(treaty, provisions):
     """Published root annotations on each provision per tag; columns are the tags with at least one."""
+    annotation_model = Provision.annotations.field.model
     tagged = (
-        Provision.objects.filter(treaty=treaty)
-        .values("pk", "annotations__tags__pk", "annotations__tags__slug", "annotations__tags__name",
-                "annotations__tags__colour")
-        .annotate(n=Count("annotations", filter=PUBLISHED, distinct=True))
-        .filter(n__gt=0)
+        annotation_model.objects.published().filter(parent__isnull=True, provision__treaty=treaty)
+        .values("provision_id", "tags__pk", "tags__slug", "tags__name", "tags__colour")
+        .annotate(n=Count("pk", distinct=True))
         .order_by()
     )
     counts, tags = {}, {}
     for entry in tagged:
-        tag_pk = entry["annotations__tags__pk"]
+        tag_pk = entry["tags__pk"]
         if tag_pk is None:  # published annotations without a tag
             continue
-        counts[entry["pk"], tag_pk] = entry["n"]
+        counts[entry["provision_id"], tag_pk] = entry["n"]
         tags[tag_pk] = entry
     columns = sorted(
         (
             Column(
-                key=pk, slug=tag["annotations__tags__slug"], label=tag["annotations__tags__name"],
-                title=tag["annotations__tags__name"], colour=tag["annotations__tags__colour"],
-                url=reverse("reader:tag", args=[tag["annotations__tags__slug"]]),
+                key=pk, slug=tag["tags__slug"], label=tag["tags__name"],
+                title=tag["tags__name"], colour=tag["tags__colour"],
+                url=reverse("reader:tag", args=[tag["tags__slug"]]),
             )
             for pk, tag in tags.items()
         ),
@@ -236,7 +226,7 @@ def tag_heatmap(treaty, provisions):
     )
     return _build(
         provisions, columns, counts,
-        cell_url=lambda row, column: f"{column.url}?provision={row.slug}",
+        cell_url=lambda row, column: f"{column.url}?treaty={treaty.slug}&provision={row.slug}",
         cell_title=lambda n, row, column: f"{_plural(n, 'annotation')} tagged {column.label} on {row.label}",
     )
 

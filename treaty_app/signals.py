@@ -1,6 +1,6 @@
 from django.dispatch import Signal
 
-# Sent with provision, old_text and report when import_treaty replaces a provision's wording,
-# inside the import's transaction: receivers (the annotations app re-anchors) may add notes to
-# the report, and an exception from one undoes the whole import.
+# Sent by wording.save_wording with target (a Provision or an Excerpt), old_text, by and reason,
+# inside its transaction, once the new text is saved: the annotations app re-anchors the notes on
+# it and returns {placement: count}. An exception from a receiver undoes the whole change.
 wording_changed = Signal()

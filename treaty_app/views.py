@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from .caching import conditional_page
+from .caching import conditional_page, shared_scope, treaty_scopes
 from .marking import paragraph_runs
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
@@ -23,7 +23,7 @@ def home(request):
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=treaty_scopes)
 def treaty_detail(request, treaty_slug):
     treaty = get_object_or_404(Treaty, slug=treaty_slug)
     provisions = treaty.provisions.in_order().with_public_counts().defer("text", "summary")
@@ -33,7 +33,7 @@ def treaty_detail(request, treaty_slug):
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=treaty_scopes)
 def provision_detail(request, treaty_slug, provision_slug):
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
@@ -96,13 +96,13 @@ def card_key(annotation, tag_root):
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=shared_scope)
 def source_list(request):
     return render(request, "treaty_app/source_list.html", {"sources": Source.objects.listing()})
 
 
 @require_safe
-@conditional_page
+@conditional_page(scopes=shared_scope)
 def source_detail(request, source_slug):
     source = get_object_or_404(Source.objects.defer("capture"), slug=source_slug)
     excerpts = [excerpt for excerpt in source.excerpts.with_public_links() if excerpt.public_links]

@@ -11,7 +11,7 @@ import re  # noqa: E402
 import pytest  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from annotations import curation  # noqa: E402
+from annotations import writes  # noqa: E402
 from annotations.models import Annotation  # noqa: E402
 
 from ..factories import make_annotation, make_provision, make_treaty, make_user  # noqa: E402
@@ -133,7 +133,7 @@ class ReviewQueueTests(BrowserTestCase):
         """Send back without a reason is refused with a message; with one, only the ticked row leaves the queue."""
         other = make_annotation(self.provision, self.analyst, 0, len("In the event"), body="Another note.")
         for annotation in (self.annotation, other):
-            curation.submit_for_review(annotation)
+            writes.submit(annotation.pk, by=self.analyst)
         self.log_in(self.curator)
         page = self.page
         page.goto(f"{CHANGELIST}?review=submitted")

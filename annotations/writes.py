@@ -1,0 +1,717 @@
+"""Every write of an annotation, one keyword-only function per act; nothing else saves one.
+
+Forms validate what people type; views, admin actions, the admin change form, the history revert,
+management commands and the W3C importer call these functions. Each one:
+
+* runs in one transaction with its history record and its content-version change, so a crash in
+  between leaves nothing half done;
+* locks what it changes first (the wording it anchors to, then the annotation rows in key order,
+  the content-version rows last: `versioning.deferred`), so two writers never deadlock, and acts
+  on the row as it is once locked: a stale edit gets `Conflict`, and can never bring back a note
+  that was deleted or hidden meanwhile;
+* changes only the fields it owns, and counts every change in ``version`` (the token an editor
+  sends back);
+* records history from that locked, current state, with the acting user and a reason;
+* changes the content version only when the public could see the row before or after, so a
+  private or team edit invalidates no cached page.
+
+Publication holds: only `publish` makes an annotation public. An edit of a published note becomes
+a pending revision (``revision_body``, ``revision_tags``) that the public does not see until a
+curator publishes it; a reply to a published note enters the review queue.
+
+Refusals raise `Refused` (or a subclass) with a sentence for the person and the HTTP status a view
+should answer with.
+"""
+
+import functools
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from treaty_app import versioning
+from treaty_app.models import Provision
+
+from .anchoring import AnchorError, Placement, check_span, quote_selector, reanchor
+from .models import UNDO_WINDOW, Annotation, Tag
+from .sanitize import render_markdown
+
+PLACEABLE = {Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED, Annotation.Placement.FUZZY}
+
+# The anchoring module's outcome of a search, as the annotation's placement.
+PLACEMENT = {
+    Placement.EXACT: Annotation.Placement.ANCHORED,
+    Placement.FUZZY: Annotation.Placement.FUZZY,
+    Placement.DRIFTED: Annotation.Placement.DRIFTED,
+    Placement.ORPHANED: Annotation.Placement.ORPHANED,
+}
+
+
+class Refused(Exception):
+    """A write that cannot be made; `message` is for the person, `status` for the response."""
+
+    status = 409
+
+    def __init__(self, message, *, current=None):
+        super().__init__(message)
+        self.message = message
+        self.current = current  # the annotation as it stands, when the caller may show it
+
+
+class NotFound(Refused):
+    """Not there, or not readable by the person: both answer the same, so neither is revealed."""
+
+    status = 404
+
+
+class Forbidden(Refused):
+    status = 403
+
+
+class Conflict(Refused):
+    """The annotation (or its wording) changed since the person read it, or is not in a state for this."""
+
+    status = 409
+
+
+class Expired(Refused):
+    status = 410
+
+
+def write(function):
+    """One transaction with the content-version bumps collected and made last."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic(), versioning.deferred():
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+# --- Reading rows to change ------------------------------------------------------------------------
+
+
+def _lock(pk, *, by, removed=False):
+    """The annotation `pk`, locked for this transaction, if `by` may read it; else NotFound."""
+    rows = Annotation.objects.all() if by is None else Annotation.objects.readable_by(by, removed=removed)
+    try:
+        # of=self: the read rule joins the parent, and the nullable side of a join cannot be locked.
+        return rows.select_for_update(of=("self",)).get(pk=pk)
+    except (Annotation.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("There is no such annotation, or it is not yours to see.") from None
+
+
+def _lock_many(annotations):
+    """These annotations (a queryset), locked in key order; free of the caller's joins."""
+    keys = annotations.order_by().values("pk")
+    return list(Annotation.objects.filter(pk__in=keys).order_by("pk").select_for_update())
+
+
+def _lock_target(target):
+    """The provision or excerpt `target`, locked: its wording cannot change under the write."""
+    return type(target).objects.select_for_update().only("pk", "text", *(
+        ["text_version"] if isinstance(target, Provision) else [])).get(pk=target.pk)
+
+
+def _own(annotation, by, what):
+    if annotation.author_id != by.pk:
+        raise Forbidden(f"Only its author can {what} this annotation.")
+
+
+def _at_version(annotation, version):
+    if version is not None and annotation.version != version:
+        raise Conflict(
+            "Someone changed this annotation since you opened it; nothing was saved.", current=annotation
+        )
+
+
+def _require(user, permission, what):
+    if user is None or not user.has_perm(f"annotations.{permission}"):
+        raise Forbidden(f"Only a curator can {what}.")
+
+
+# --- Saving, history and content versions ---------------------------------------------------------
+
+
+def _set_body(annotation, body):
+    annotation.body = body
+    annotation.body_html = render_markdown(body)
+
+
+def _set_revision(annotation, body):
+    annotation.revision_body = body
+    annotation.revision_body_html = render_markdown(body) if body else ""
+
+
+def _set_tags(annotation, field, tags):
+    # The history record is written once, by _record, with the tags as they end up.
+    annotation.skip_history_when_saving = True
+    try:
+        getattr(annotation, field).set(tags)
+    finally:
+        del annotation.skip_history_when_saving
+
+
+def _record(rows, *, by, reason, created=False):
+    """One history record per row, from the row as saved, with its tags as they are now."""
+    if not rows:
+        return
+    now = timezone.now()
+    for row in rows:
+        row._change_reason = reason
+        row._history_date = now
+    records = Annotation.history.bulk_history_create(
+        rows, update=not created, default_user=by, default_change_reason=reason, default_date=now
+    )
+    by_pk = {record.id: record for record in records}
+    History = Annotation.history.model
+    for field in History._history_m2m_fields:
+        through = getattr(Annotation, field.name).through
+        history_through = History._meta.get_field(f"{History._meta.model_name}_{field.name}").related_model
+        pairs = through.objects.filter(annotation_id__in=list(by_pk)).values_list("id", "annotation_id", "tag_id")
+        history_through.objects.bulk_create(
+            [history_through(id=through_id, history=by_pk[annotation_id], annotation_id=annotation_id, tag_id=tag_id)
+             for through_id, annotation_id, tag_id in pairs]
+        )
+
+
+def _save(rows, fields, *, by, reason):
+    """Write `fields` of these locked rows (and their version and time), and record each."""
+    if not rows:
+        return
+    now = timezone.now()
+    for row in rows:
+        row.version += 1
+        row.updated_at = now
+    Annotation.objects.bulk_update(rows, [*fields, "version", "updated_at"])
+    _record(rows, by=by, reason=reason)
+
+
+def _public_changed(rows):
+    """Bump the scopes of these rows: call it for rows the public could see before or after."""
+    keys = [row.pk for row in rows]
+    if not keys:
+        return
+    scopes = set()
+    for slug, parent_slug in Annotation.objects.filter(pk__in=keys).values_list(
+        "provision__treaty__slug", "parent__provision__treaty__slug"
+    ):
+        treaty = slug or parent_slug
+        # An annotation on a commentary excerpt shows on the source page and beside the excerpt on
+        # every provision page it is linked to: the shared scope covers them all.
+        scopes.add(versioning.treaty_scope(treaty) if treaty else versioning.SHARED)
+    versioning.changed(*scopes)
+
+
+def _is_public(annotation):
+    return annotation.visibility == Annotation.Visibility.PUBLIC
+
+
+# --- Tags -----------------------------------------------------------------------------------------
+
+
+def tag_slug(name):
+    """A URL-safe slug for a tag name in any script ("Санкции" → "санкции")."""
+    return slugify(name, allow_unicode=True)[:60].strip("-")
+
+
+def ensure_tags(names, *, by):
+    """The tags with these names, created when missing: an existing tag is found by its name
+    (whatever its case) or by the slug the name would get, so a curator's tag is never duplicated."""
+    tags = []
+    for name in names:
+        name = " ".join(name.split())
+        slug = tag_slug(name)
+        found = Tag.objects.filter(Q(name__iexact=name) | Q(slug=slug)).order_by("pk").first()
+        if found is None:
+            try:
+                with transaction.atomic():
+                    found = Tag.objects.create(name=name, slug=_free_slug(slug), created_by=by)
+            except IntegrityError:  # made by someone else a moment ago
+                found = Tag.objects.get(Q(name__iexact=name) | Q(slug=slug))
+        tags.append(found)
+    return tags
+
+
+def _free_slug(slug):
+    taken = set(Tag.objects.filter(slug__startswith=slug).values_list("slug", flat=True))
+    candidate, n = slug, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{slug[:55]}-{n}"
+    return candidate
+
+
+# --- The analyst's acts ---------------------------------------------------------------------------
+
+
+@write
+def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), visibility=Annotation.Visibility.TEAM):
+    """A new annotation on words of a provision's wording or of a commentary excerpt (`target`).
+
+    The words must still stand at `start`:`end` once the wording is locked; an annotation is never
+    public when made."""
+    _require(author, "add_annotation", "annotate")
+    if visibility not in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
+        raise Forbidden("Only a curator's publication makes an annotation public.")
+    locked = _lock_target(target)
+    try:
+        check_span(locked.text, start, end, exact)
+    except AnchorError:
+        raise Conflict("The wording changed since the page was loaded: select the words again.") from None
+    quote = quote_selector(locked.text, start, end)
+    on_provision = isinstance(target, Provision)
+    annotation = Annotation(
+        author=author, provision=target if on_provision else None, excerpt=None if on_provision else target,
+        visibility=visibility, start=start, end=end,
+        exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, original_exact=quote.exact,
+        text_version=locked.text_version if on_provision else None,
+    )
+    annotation.original_text_version = annotation.text_version
+    _set_body(annotation, body)
+    all_tags = [*tags, *ensure_tags(new_tags, by=author)]
+    annotation.skip_history_when_saving = True
+    annotation.save()
+    del annotation.skip_history_when_saving
+    _set_tags(annotation, "tags", all_tags)
+    _record([annotation], by=author, reason="Created", created=True)
+    return annotation
+
+
+@write
+def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None):
+    """The author's edit of the note, tags or visibility, at the version they saw.
+
+    On a published annotation it becomes a pending revision, which the public does not see until a
+    curator publishes it; editing back to the published wording withdraws the revision."""
+    all_tags = [*tags, *ensure_tags(new_tags, by=by)]
+    annotation = _lock(pk, by=by)
+    _own(annotation, by, "edit")
+    _at_version(annotation, version)
+    if _is_public(annotation):
+        published = (body, {tag.pk for tag in all_tags}) == (annotation.body, {tag.pk for tag in annotation.tags.all()})
+        if published:
+            _set_revision(annotation, "")
+            annotation.revision_at = None
+            _set_tags(annotation, "revision_tags", [])
+            annotation.review = Annotation.Review.PUBLISHED
+            reason = "Revision withdrawn: back to the published wording"
+        else:
+            _set_revision(annotation, body)
+            annotation.revision_at = timezone.now()
+            _set_tags(annotation, "revision_tags", all_tags)
+            annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, annotation.revision_at
+            reason = "Edited after publication: the revision awaits review"
+        _save([annotation], ["revision_body", "revision_body_html", "revision_at", "review", "submitted_at"],
+              by=by, reason=reason)
+        return annotation
+    if visibility is None:
+        visibility = annotation.visibility
+    if visibility not in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
+        raise Forbidden("Only a curator's publication makes an annotation public.")
+    _set_body(annotation, body)
+    _set_tags(annotation, "tags", all_tags)
+    annotation.visibility = visibility
+    if visibility == Annotation.Visibility.PRIVATE and annotation.review == Annotation.Review.SUBMITTED:
+        # Curators cannot read a private note, so it cannot wait for them.
+        annotation.review = Annotation.Review.NONE
+    _save([annotation], ["body", "body_html", "visibility", "review"], by=by, reason="Edited")
+    return annotation
+
+
+@write
+def reply(parent_pk, *, author, body):
+    """A reply to an annotation `author` may read. A reply to a published note is seen by the team
+    and waits in the review queue; it becomes public when a curator publishes it."""
+    _require(author, "add_annotation", "reply")
+    parent = _lock(parent_pk, by=author)
+    if parent.parent_id is not None:
+        raise Conflict("Replies go to the note itself, not to another reply.")
+    private = parent.visibility == Annotation.Visibility.PRIVATE
+    reply = Annotation(
+        parent=parent, author=author,
+        visibility=Annotation.Visibility.PRIVATE if private else Annotation.Visibility.TEAM,
+        placement=Annotation.Placement.ANCHORED,
+    )
+    if _is_public(parent):
+        reply.review, reply.submitted_at = Annotation.Review.SUBMITTED, timezone.now()
+    _set_body(reply, body)
+    reply.skip_history_when_saving = True
+    reply.save()
+    del reply.skip_history_when_saving
+    _record([reply], by=author, reason="Replied", created=True)
+    return reply
+
+
+@write
+def delete(pk, *, by, version=None):
+    """The author deletes their annotation; they may undo it for a while (`undo_delete`)."""
+    annotation = _lock(pk, by=by)
+    _own(annotation, by, "delete")
+    _at_version(annotation, version)
+    annotation.deleted_at, annotation.deleted_by = timezone.now(), by
+    _save([annotation], ["deleted_at", "deleted_by"], by=by, reason="Deleted by its author")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+@write
+def undo_delete(pk, *, by):
+    """The author brings back an annotation they deleted, within the undo window; never one a
+    curator retired."""
+    annotation = _lock(pk, by=by, removed=True)
+    _own(annotation, by, "restore")
+    if annotation.deleted_at is None:
+        raise Conflict("This annotation is not deleted.", current=annotation)
+    if annotation.deleted_by_id != by.pk:
+        raise Forbidden("A curator took this annotation out of view; ask a curator to restore it.")
+    if timezone.now() - annotation.deleted_at >= UNDO_WINDOW:
+        raise Expired("This annotation was deleted too long ago to be restored here; ask a curator.")
+    annotation.deleted_at = annotation.deleted_by = None
+    _save([annotation], ["deleted_at", "deleted_by"], by=by, reason="Deletion undone by its author")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+@write
+def submit(pk, *, by):
+    """The author asks the curators to publish the annotation; a private one is shared with the
+    team, since curators must read it to review it."""
+    annotation = _lock(pk, by=by)
+    _own(annotation, by, "submit")
+    if annotation.review == Annotation.Review.SUBMITTED:
+        raise Conflict("This annotation is already awaiting review.", current=annotation)
+    if annotation.review == Annotation.Review.PUBLISHED and not annotation.has_revision:
+        raise Conflict("This annotation is published already.", current=annotation)
+    if annotation.parent_id is not None:
+        parent = Annotation.objects.only("visibility").get(pk=annotation.parent_id)
+        if not _is_public(parent):
+            raise Conflict("A reply can be submitted once the note it answers is published.", current=annotation)
+    if annotation.visibility == Annotation.Visibility.PRIVATE:
+        annotation.visibility = Annotation.Visibility.TEAM
+    annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, timezone.now()
+    _save([annotation], ["visibility", "review", "submitted_at"], by=by, reason="Submitted for publication")
+    return annotation
+
+
+# --- The curators' acts ---------------------------------------------------------------------------
+
+
+@write
+def publish(annotations, *, curator):
+    """Publish what was submitted: a new note, a reply under a published note, or a revision (whose
+    body and tags then replace the published ones). Returns how many were published."""
+    _require(curator, "publish_annotation", "publish annotations")
+    rows = _lock_many(annotations.filter(review=Annotation.Review.SUBMITTED, deleted_at__isnull=True))
+    parents = {
+        row.parent_id for row in rows if row.parent_id is not None
+    }
+    public_parents = set(
+        Annotation.objects.published().filter(pk__in=parents).values_list("pk", flat=True)
+    )
+    rows = [row for row in rows if row.parent_id is None or row.parent_id in public_parents]
+    now = timezone.now()
+    for row in rows:
+        if row.has_revision:
+            _set_body(row, row.revision_body)
+            _set_tags(row, "tags", list(row.revision_tags.all()))
+            _set_revision(row, "")
+            _set_tags(row, "revision_tags", [])
+            row.revision_at = None
+        row.visibility, row.review = Annotation.Visibility.PUBLIC, Annotation.Review.PUBLISHED
+        row.reviewed_at, row.reviewed_by, row.review_note = now, curator, ""
+        row.hidden_at = row.hidden_by = None
+    _save(rows, ["body", "body_html", "revision_body", "revision_body_html", "revision_at", "visibility",
+                 "review", "reviewed_at", "reviewed_by", "review_note", "hidden_at", "hidden_by"],
+          by=curator, reason="Published")
+    _public_changed(rows)
+    return len(rows)
+
+
+@write
+def send_back(annotations, *, curator, reason):
+    """Return annotations to their authors with a reason. A pending revision is returned and the
+    published wording stays public; a published note without one is withdrawn from the public."""
+    _require(curator, "publish_annotation", "send annotations back")
+    if not reason.strip():
+        raise Conflict("Say why: the author will read it.")
+    in_review = [Annotation.Review.SUBMITTED, Annotation.Review.PUBLISHED]
+    rows = _lock_many(annotations.filter(review__in=in_review, deleted_at__isnull=True))
+    withdrawn = []
+    now = timezone.now()
+    for row in rows:
+        if _is_public(row) and not row.has_revision:
+            row.visibility = Annotation.Visibility.TEAM
+            withdrawn.append(row)
+        row.review, row.reviewed_at, row.reviewed_by, row.review_note = Annotation.Review.RETURNED, now, curator, reason
+    _save(rows, ["visibility", "review", "reviewed_at", "reviewed_by", "review_note"], by=curator,
+          reason="Sent back to its author")
+    _public_changed(withdrawn)
+    return len(rows)
+
+
+@write
+def hide(annotations, *, curator):
+    _require(curator, "hide_annotation", "hide annotations")
+    rows = _lock_many(annotations.filter(hidden_at__isnull=True))
+    now = timezone.now()
+    for row in rows:
+        row.hidden_at, row.hidden_by = now, curator
+    _save(rows, ["hidden_at", "hidden_by"], by=curator, reason="Hidden by a curator")
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
+
+
+@write
+def show(annotations, *, curator):
+    _require(curator, "hide_annotation", "show hidden annotations")
+    rows = _lock_many(annotations.filter(hidden_at__isnull=False))
+    for row in rows:
+        row.hidden_at = row.hidden_by = None
+    _save(rows, ["hidden_at", "hidden_by"], by=curator, reason="Shown again by a curator")
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
+
+
+@write
+def restore(annotations, *, curator):
+    """Bring back deleted or retired annotations, at any time."""
+    _require(curator, "hide_annotation", "restore annotations")
+    rows = _lock_many(annotations.filter(deleted_at__isnull=False))
+    for row in rows:
+        row.deleted_at = row.deleted_by = None
+    _save(rows, ["deleted_at", "deleted_by"], by=curator, reason="Restored by a curator")
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
+
+
+@write
+def retire(annotations, *, curator):
+    """Take annotations that cannot be placed again out of every view; the history keeps them, and
+    only a curator can restore them."""
+    _require(curator, "hide_annotation", "retire annotations")
+    rows = _lock_many(annotations.filter(deleted_at__isnull=True))
+    now = timezone.now()
+    for row in rows:
+        row.deleted_at, row.deleted_by = now, curator
+        row.review_note = f"Retired by {curator.get_username()}: its words are gone from the provision."
+    _save(rows, ["deleted_at", "deleted_by", "review_note"], by=curator, reason="Retired: it cannot be placed again")
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
+
+
+@write
+def retag(pk, *, curator, tags):
+    """A curator corrects an annotation's tags (the admin change form). On a published annotation
+    the curator is the reviewer, so the public sees the change."""
+    _require(curator, "hide_annotation", "change tags of annotations")
+    annotation = _lock(pk, by=curator, removed=True)
+    _set_tags(annotation, "tags", list(tags))
+    _save([annotation], [], by=curator, reason="Tags changed by a curator")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+@write
+def merge_tags(tags, *, into, curator):
+    """Fold `tags` into `into`: every annotation (and pending revision) carrying one of them carries
+    `into` instead, and they are deleted. Returns (tags merged, annotations re-pointed)."""
+    merged = [tag for tag in tags if tag.pk != into.pk]
+    if not merged:
+        return 0, 0
+    rows = _lock_many(Annotation.objects.filter(Q(tags__in=merged) | Q(revision_tags__in=merged)))
+    merged_pks = {tag.pk for tag in merged}
+    for row in rows:
+        for field in ("tags", "revision_tags"):
+            current = list(getattr(row, field).all())
+            if any(tag.pk in merged_pks for tag in current):
+                kept = [tag for tag in current if tag.pk not in merged_pks]
+                _set_tags(row, field, [*kept, into] if into not in kept else kept)
+    _save(rows, [], by=curator, reason=f"Tags merged into “{into.name}”")
+    for child in Tag.objects.filter(parent__in=merged):
+        child.parent = into if into.parent_id is None else None
+        child.save()
+    for tag in merged:
+        tag.delete()
+    # Tag names show on every page.
+    versioning.changed(versioning.SHARED)
+    return len(merged), len(rows)
+
+
+# --- Anchors --------------------------------------------------------------------------------------
+
+
+def _place(annotation, text, start, end, text_version):
+    quote = quote_selector(text, start, end)
+    annotation.start, annotation.end = start, end
+    annotation.exact, annotation.prefix, annotation.suffix = quote.exact, quote.prefix, quote.suffix
+    annotation.text_version = text_version
+    annotation.anchored_text = ""
+
+
+ANCHOR_FIELDS = ["start", "end", "exact", "prefix", "suffix", "text_version", "placement", "anchored_text"]
+
+
+@write
+def place_again(pk, *, by, start, end, version=None):
+    """Anchor a drifted, orphaned or close-match annotation on words of its provision's wording now,
+    by its author or a curator."""
+    annotation = _lock(pk, by=by)
+    if annotation.provision_id is None:
+        raise Conflict("Only an annotation on a provision's wording can be placed again.")
+    if annotation.author_id != by.pk and not by.has_perm("annotations.hide_annotation"):
+        raise Forbidden("Only its author or a curator can place this annotation again.")
+    if annotation.placement not in PLACEABLE:
+        raise Conflict("This annotation is in its place already: there is nothing to place again.", current=annotation)
+    _at_version(annotation, version)
+    provision = Provision.objects.only("text", "text_version").get(pk=annotation.provision_id)
+    try:
+        check_span(provision.text, start, end, provision.text[start:end])
+    except AnchorError:
+        raise Conflict("The selection lies outside the wording now: select the words again.") from None
+    _place(annotation, provision.text, start, end, provision.text_version)
+    annotation.placement = Annotation.Placement.ANCHORED
+    _save([annotation], ANCHOR_FIELDS, by=by, reason="Placed again on the new wording")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+@write
+def confirm_placement(annotations, *, by):
+    """Accept the close match the re-anchoring found for these annotations."""
+    _require(by, "hide_annotation", "confirm placements")
+    rows = _lock_many(annotations.filter(placement=Annotation.Placement.FUZZY))
+    for row in rows:
+        row.placement = Annotation.Placement.ANCHORED
+    _save(rows, ["placement"], by=by, reason="Close-match placement confirmed")
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
+
+
+@write
+def confirm_own_placement(pk, *, by):
+    """The author (or a curator) accepts the close match found for one annotation."""
+    annotation = _lock(pk, by=by)
+    if annotation.author_id != by.pk and not by.has_perm("annotations.hide_annotation"):
+        raise Forbidden("Only its author or a curator can confirm this placement.")
+    if annotation.placement != Annotation.Placement.FUZZY:
+        raise Conflict("Only a placement made by a close match can be confirmed.", current=annotation)
+    annotation.placement = Annotation.Placement.ANCHORED
+    _save([annotation], ["placement"], by=by, reason="Close-match placement confirmed")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+def _relocate(annotation, text, text_version, old_text):
+    """Place `annotation` on `text` by its quote and context; returns its placement."""
+    found = reanchor(text, exact=annotation.exact, prefix=annotation.prefix, suffix=annotation.suffix,
+                     old_start=annotation.start)
+    placement = PLACEMENT[found.placement]
+    annotation.placement = placement
+    if found.start is not None:
+        _place(annotation, text, found.start, found.end, text_version)
+    else:
+        # Kept on the words it was made on, at the version it was placed on, until a person places it.
+        if annotation.start is not None:
+            annotation.anchored_text = old_text
+        annotation.start = annotation.end = None
+    return placement
+
+
+@write
+def reanchor_target(target, *, old_text, by=None, reason="Placed again after the wording changed"):
+    """Place every annotation on `target` (a provision or an excerpt, whose text just changed) again
+    by its quote: exactly, by a close match (awaiting confirmation), or kept drifted or orphaned.
+    Returns {placement: count}. Call it in the transaction that changed the wording."""
+    field = "provision" if isinstance(target, Provision) else "excerpt"
+    rows = _lock_many(Annotation.objects.filter(**{field: target}).exclude(exact=""))
+    text_version = target.text_version if field == "provision" else None
+    outcomes = {}
+    for row in rows:
+        placement = _relocate(row, target.text, text_version, old_text)
+        outcomes[placement] = outcomes.get(placement, 0) + 1
+    _save(rows, ANCHOR_FIELDS, by=by, reason=reason)
+    _public_changed([row for row in rows if _is_public(row)])
+    return outcomes
+
+
+# --- History --------------------------------------------------------------------------------------
+
+
+@write
+def revert(pk, *, by, history_id):
+    """Bring back the body, tags and visibility an annotation had in one of its history records.
+
+    Never its anchor nor its edit counter: the anchor stays on today's wording (placed again by its
+    quote if it no longer fits), and ``version`` moves forward. Never a publication either: on a
+    published annotation the old body and tags become a pending revision, and an old ``public``
+    visibility is not restored (the curator publishes again)."""
+    _require(by, "hide_annotation", "revert annotations")
+    annotation = _lock(pk, by=by, removed=True)
+    try:
+        record = annotation.history.get(history_id=history_id)
+    except (Annotation.history.model.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound("There is no such version in this annotation's history.") from None
+    body, tags = record.body, list(Tag.objects.filter(pk__in=record.tags.values("tag_id")))
+    when = timezone.localtime(record.history_date).strftime("%d %b %Y %H:%M")
+    fields = []
+    if _is_public(annotation):
+        _set_revision(annotation, body)
+        annotation.revision_at = timezone.now()
+        _set_tags(annotation, "revision_tags", tags)
+        annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, annotation.revision_at
+        fields += ["revision_body", "revision_body_html", "revision_at", "review", "submitted_at"]
+    else:
+        _set_body(annotation, body)
+        _set_tags(annotation, "tags", tags)
+        if record.visibility in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
+            annotation.visibility = record.visibility
+        fields += ["body", "body_html", "visibility"]
+    target = annotation.provision or annotation.excerpt
+    if target is not None and annotation.exact:
+        text = target.text
+        fits = annotation.start is not None and text[annotation.start:annotation.end] == annotation.exact
+        if not fits and annotation.start is not None:
+            _relocate(annotation, text, getattr(target, "text_version", None), text)
+            fields += ANCHOR_FIELDS
+    _save([annotation], fields, by=by, reason=f"Reverted to the version of {when}")
+    if _is_public(annotation):
+        _public_changed([annotation])
+    return annotation
+
+
+# --- Import ---------------------------------------------------------------------------------------
+
+
+@write
+def insert_imported(rows, *, tags, by=None, reason="Imported"):
+    """Insert annotations read from a file (the W3C importer builds `rows`, unsaved, with their pks),
+    `tags` mapping each row's pk to its tags; a history record each. Returns how many."""
+    if not rows:
+        return 0
+    for row in rows:
+        _set_body(row, row.body)
+        if row.revision_body:
+            _set_revision(row, row.revision_body)
+        if not row.original_exact:
+            row.original_exact, row.original_text_version = row.exact, row.text_version
+    modified = {row.pk: row.updated_at for row in rows}
+    Annotation.objects.bulk_create(rows)
+    through = Annotation.tags.through
+    through.objects.bulk_create(
+        [through(annotation_id=row.pk, tag_id=tag.pk) for row in rows for tag in tags.get(row.pk, ())]
+    )
+    # auto_now stamped the import's time on updated_at; the file's time is the truth.
+    for row in rows:
+        row.updated_at = modified[row.pk] or row.updated_at
+    Annotation.objects.bulk_update(rows, ["updated_at"])
+    _record(rows, by=by, reason=reason, created=True)
+    _public_changed([row for row in rows if _is_public(row)])
+    return len(rows)
