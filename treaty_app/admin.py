@@ -7,6 +7,7 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+from .wording import save_wording
 
 
 class ProvisionInline(admin.TabularInline):
@@ -62,6 +63,20 @@ class ProvisionAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["summary_source"]
     inlines = [QuotedPassageInline, ExcerptLinkInline]
 
+    def save_model(self, request, obj, form, change):
+        """The wording changes through its one path, which re-anchors the annotations on it and
+        reports how; the history revert of a provision comes here too (SimpleHistoryAdmin)."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        reverting = "history" in request.path
+        result = save_wording(
+            obj, by=request.user,
+            reason="Reverted to an earlier version in the admin" if reverting else "Wording edited in the admin",
+        )
+        if result.changed:
+            self.message_user(request, result.summary(), messages.INFO)
+
     def get_queryset(self, request):
         return (
             super()
@@ -116,6 +131,15 @@ class ExcerptAdmin(admin.ModelAdmin):
     @admin.display(description="Excerpt")
     def preview(self, obj):
         return Truncator(obj.text).chars(90)
+
+    def save_model(self, request, obj, form, change):
+        """An excerpt's text is the wording its annotations point into: it changes through the one path."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        result = save_wording(obj, by=request.user, reason="Excerpt edited in the admin")
+        if result.changed:
+            self.message_user(request, result.summary(), messages.INFO)
 
 
 @admin.register(ExcerptLink)

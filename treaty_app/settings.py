@@ -30,6 +30,17 @@ def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def sqlite_settings(path):
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        # A write transaction takes SQLite's write lock when it begins, not at its first write: two
+        # writers then queue instead of one failing midway, and a row read in a write transaction
+        # (the version an edit checks) cannot change before it commits.
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+    }
+
+
 def database_settings(url):
     """DATABASES["default"] for a postgres:// URL or a sqlite:///path URL."""
     parts = urlsplit(url)
@@ -48,7 +59,7 @@ def database_settings(url):
             "OPTIONS": {"options": "-c jit=off"},
         }
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or BASE_DIR / "db.sqlite3"}
+        return sqlite_settings(unquote(parts.path) or BASE_DIR / "db.sqlite3")
     raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite://, not {parts.scheme!r}.")
 
 
@@ -82,6 +93,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "treaty_app.timing.server_timing",
+    "treaty_app.outage.database_outage",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,7 +129,7 @@ TEMPLATES = [
 if database_url := os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_settings(database_url)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+    DATABASES = {"default": sqlite_settings(BASE_DIR / "db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
