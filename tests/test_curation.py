@@ -8,7 +8,7 @@ from annotations import writes
 from annotations.models import Annotation, Tag
 from treaty_app.importing import import_treaty
 
-from .factories import make_annotation, make_annotations, make_provision, make_treaty, make_user
+from .factories import make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
 
 TEXT = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -138,16 +138,21 @@ class HistoryTests(CurationTestCase):
         self.assertEqual(response.status_code, 200)
 
     def test_deletion_is_recoverable(self):
-        """A deleted annotation is restored from the admin; the admin never deletes for good."""
-        self.annotation.deleted_at = self.annotation.created_at
-        self.annotation.save()
+        """A deleted annotation is restored from the admin; the admin has no delete for good."""
+        writes.delete(self.annotation.pk, by=self.analyst)
         self.act("restore", [self.annotation.pk])
         self.annotation.refresh_from_db()
         self.assertIsNone(self.annotation.deleted_at)
         self.client.force_login(self.curator)
-        response = self.client.post(reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [self.annotation.pk]})
+        changelist = self.client.get(reverse(CHANGELIST))
+        self.assertNotIn("delete_selected", [value for value, _ in changelist.context["action_form"].fields["action"].choices])
+        # A forged post of the unregistered action: the admin says no action was chosen, and deletes nothing.
+        response = self.client.post(
+            reverse(CHANGELIST), {"action": "delete_selected", "_selected_action": [self.annotation.pk]}, follow=True
+        )
+        self.assertEqual(response.redirect_chain, [(reverse(CHANGELIST), 302)])
+        self.assertContains(response, "No action selected.")
         self.assertTrue(Annotation.objects.filter(pk=self.annotation.pk).exists())
-        self.assertIn(response.status_code, {200, 302})
 
 
 class TagVocabularyTests(CurationTestCase):
@@ -189,7 +194,7 @@ class ReanchoringQueueTests(CurationTestCase):
 
     def test_orphans_are_listed_and_placed_again(self):
         """An orphaned annotation is in the queue with its old wording, and a curator places it again."""
-        self.assertIn(self.annotation.placement, {"drifted", "orphaned"})
+        self.assertEqual(self.annotation.placement, "orphaned")
         self.client.force_login(self.curator)
         queue = self.client.get(reverse(CHANGELIST), {"adrift": "yes"})
         self.assertContains(queue, QUOTE[:40])
@@ -212,13 +217,26 @@ class ReanchoringQueueTests(CurationTestCase):
 
 class ChangelistScaleTests(CurationTestCase):
     def test_changelist_queries_are_flat_from_10_to_10000(self):
-        """The annotation changelist costs the same queries with 10 rows as with 10,000."""
+        """The annotation changelist costs the same queries with 10 rows as with 10,000, replies and
+        annotations on commentary excerpts among them."""
+        source = make_source(body="A commentary on Article 4.\n\nMore.")
+        excerpt = make_excerpt(source, 0, len("A commentary on Article 4."))
+
+        def grow(count):
+            notes = make_annotations(self.provision, self.analyst, count)
+            Annotation.objects.bulk_create(
+                [Annotation(parent=note, author=self.curator, body="Reply.", body_html="<p>Reply.</p>")
+                 for note in notes[::10]]
+                + [Annotation(excerpt=excerpt, author=self.analyst, body="On it.", body_html="<p>On it.</p>",
+                              exact="A commentary", start=0, end=12) for note in notes[::10]]
+            )
+
         self.client.force_login(self.curator)
-        make_annotations(self.provision, self.analyst, 9)
+        grow(8)
         with CaptureQueriesContext(connection) as small:
             self.assertEqual(self.client.get(reverse(CHANGELIST)).status_code, 200)
-        make_annotations(self.provision, self.analyst, 9_990)
+        grow(8_000)
         with CaptureQueriesContext(connection) as large:
             response = self.client.get(reverse(CHANGELIST))
-        self.assertContains(response, "10000 annotations")
+        self.assertContains(response, "9611 annotations")
         self.assertEqual(len(large), len(small), [q["sql"] for q in large.captured_queries])

@@ -10,7 +10,7 @@ from django.utils import timezone
 from annotations.models import Annotation, Tag
 from treaty_app.models import ExcerptLink
 
-from .factories import link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
+from .factories import annotation_row, link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
 
 TEXT = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -284,20 +284,34 @@ class VisibilityAndFilterTests(WorkspaceTestCase):
 
 
 class QueryCountTests(WorkspaceTestCase):
+    def grow(self, count, excerpt):
+        """`count` notes on the wording, a reply to every tenth, and a tenth as many on the excerpt."""
+        notes = make_annotations(self.provision, self.other, count, tags=[self.tag])
+        for note in notes[::10]:
+            annotation_row(parent=note, author=self.analyst, body="A reply.", visibility="team")
+        for _ in range(max(1, count // 10)):
+            annotation_row(excerpt=excerpt, author=self.other, body="On the excerpt.", visibility="team",
+                           exact=excerpt.text[:10], start=0, end=10)
+
     def test_workspace_queries_do_not_grow_with_annotations(self):
-        """The workspace costs the same queries with 10 annotations as with 1,000 (figures printed)."""
-        make_annotations(self.provision, self.other, 10, tags=[self.tag])
+        """The workspace costs the same queries with 10 annotations as with 1,000, replies and notes on
+        the commentary excerpt beside it included (figures printed)."""
+        source = make_source(body="A commentary on the article.\n\nIt has two paragraphs.")
+        excerpt = make_excerpt(source, 0, len("A commentary on the article."))
+        link(excerpt, self.provision)
+        self.grow(10, excerpt)
         self.client.get(self.url)
         with CaptureQueriesContext(connection) as ten:
             started = time.perf_counter()
             self.client.get(self.url)
             ten_ms = (time.perf_counter() - started) * 1000
-        make_annotations(self.provision, self.other, 990, tags=[self.tag])
+        self.grow(990, excerpt)
         with CaptureQueriesContext(connection) as thousand:
             started = time.perf_counter()
             response = self.client.get(self.url)
             thousand_ms = (time.perf_counter() - started) * 1000
-        self.assertContains(response, 'data-annotation="', count=1000)
+        self.assertContains(response, 'data-annotation="', count=1000 + 100)
+        self.assertContains(response, "A reply.", count=100)
         self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
         print(f"\nworkspace: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
               f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")
