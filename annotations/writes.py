@@ -609,6 +609,14 @@ def confirm_own_placement(pk, *, by):
     return annotation
 
 
+class Outcomes(dict):
+    """{placement: count} of a re-anchoring, and `moves`: a line per annotation saying where it went."""
+
+    def __init__(self):
+        super().__init__()
+        self.moves = []
+
+
 def _relocate(annotation, text, text_version, old_text):
     """Place `annotation` on `text` by its quote and context; returns its placement."""
     found = reanchor(text, exact=annotation.exact, prefix=annotation.prefix, suffix=annotation.suffix,
@@ -633,10 +641,12 @@ def reanchor_target(target, *, old_text, by=None, reason="Placed again after the
     field = "provision" if isinstance(target, Provision) else "excerpt"
     rows = _lock_many(Annotation.objects.filter(**{field: target}).exclude(exact=""))
     text_version = target.text_version if field == "provision" else None
-    outcomes = {}
+    outcomes = Outcomes()
     for row in rows:
         placement = _relocate(row, target.text, text_version, old_text)
         outcomes[placement] = outcomes.get(placement, 0) + 1
+        where = f" at {row.start}–{row.end}" if row.start is not None else ""
+        outcomes.moves.append(f"annotation {row.pk} on “{row.original_exact or row.exact}”: {placement}{where}")
     _save(rows, ANCHOR_FIELDS, by=by, reason=reason)
     _public_changed([row for row in rows if _is_public(row)])
     return outcomes

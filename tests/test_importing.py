@@ -9,6 +9,8 @@ from django.test import TestCase
 
 from treaty_app.importing import CORPUS_DIR, CorpusError, import_source, import_treaty, load_corpus
 from treaty_app import versioning
+
+from .factories import make_user
 from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 
 MODELS = [Treaty, Provision, Source, Excerpt, ExcerptLink, QuotedPassage]
@@ -291,12 +293,101 @@ class ImportTreatyTests(TestCase):
         self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
 
     def test_command(self):
-        """import_treaty FILE reports what it did and refuses a bad file with a CommandError."""
+        """import_treaty FILE --treaty SLUG reports what it did, saying the title differs, and refuses a
+        bad file with a CommandError."""
         directory = Path(tempfile.mkdtemp())
         (directory / "good.txt").write_text(OFFICIAL)
-        (directory / "bad.txt").write_text("Article 77\nWords.\n")
+        (directory / "bad.txt").write_text("DPRK–Russia Treaty (2024)\n\nArticle 77\nWords.\n")
         out = StringIO()
-        call_command("import_treaty", str(directory / "good.txt"), stdout=out)
-        self.assertIn("1 line(s) before the first heading", out.getvalue())
+        call_command("import_treaty", str(directory / "good.txt"), "--treaty", "dprk-russia-2024", stdout=out)
+        self.assertIn("is not that of DPRK–Russia Treaty (2024); imported into it because --treaty", out.getvalue())
+        self.assertIn("provisions: 0 created, 3 updated", out.getvalue())
         with self.assertRaisesMessage(CommandError, "has no provision art-77"):
             call_command("import_treaty", str(directory / "bad.txt"))
+
+
+class ImportTreatySafetyTests(TestCase):
+    """import_treaty cannot clobber: the file names its treaty, a dry run writes nothing, --new creates."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+        cls.directory = Path(tempfile.mkdtemp())
+
+    def file(self, name, text):
+        path = self.directory / name
+        path.write_text(text)
+        return str(path)
+
+    def wording(self):
+        return list(Provision.objects.order_by("pk").values_list("text", "text_version", "coverage"))
+
+    def test_another_treatys_text_stops_the_import(self):
+        """With one treaty here, a file titled as another treaty changes nothing and says how to proceed."""
+        before = self.wording()
+        path = self.file("other.txt", "Treaty of Friendship between A and B\n\nPreamble\nWords.\n\nArticle 1\nMore.\n")
+        with self.assertRaisesMessage(CommandError, "is not the title of any treaty here"):
+            call_command("import_treaty", path)
+        self.assertEqual(self.wording(), before)
+
+    def test_a_file_without_a_title_needs_the_treaty_named(self):
+        before = self.wording()
+        path = self.file("untitled.txt", "Article 1\nThe Parties shall test.\n")
+        with self.assertRaisesMessage(CommandError, "does not name its treaty"):
+            call_command("import_treaty", path)
+        self.assertEqual(self.wording(), before)
+        call_command("import_treaty", path, "--treaty", self.treaty.slug, stdout=StringIO())
+        self.assertEqual(self.treaty.provisions.get(slug="art-1").text, "The Parties shall test.")
+
+    def test_the_title_or_short_title_names_the_treaty(self):
+        for title in (self.treaty.title.upper(), f"  {self.treaty.short_title}  "):
+            with self.subTest(title=title):
+                path = self.file("titled.txt", f"{title}\n\nArticle 2\nThe Parties shall {len(title)}.\n")
+                call_command("import_treaty", path, stdout=StringIO())
+                self.assertEqual(self.treaty.provisions.get(slug="art-2").text, f"The Parties shall {len(title)}.")
+
+    def test_a_dry_run_says_where_each_annotation_goes_and_writes_nothing(self):
+        from annotations import writes
+
+        article = self.treaty.provisions.get(slug="art-4")
+        words = "state of war"
+        start = article.text.index(words)
+        author = make_user("ana")
+        note = writes.create(author=author, target=article, start=start, end=start + len(words), exact=words, body="x")
+        before, history = self.wording(), note.history.count()
+        path = self.file("dry.txt", f"{self.treaty.title}\n\nArticle 4\nAs amended, in a state of war the Parties assist.\n")
+        out = StringIO()
+        call_command("import_treaty", path, "--dry-run", stdout=out)
+        output = out.getvalue()
+        self.assertIn("Article 4: the wording would change; annotations would be placed: 1 anchored.", output)
+        self.assertIn(f"annotation {note.pk} on “state of war”: anchored at 22–34", output)
+        self.assertIn("Dry run: nothing was written.", output)
+        self.assertEqual(self.wording(), before)
+        self.assertEqual(note.history.count(), history)
+
+    def test_new_creates_a_treaty_with_its_provisions(self):
+        text = (
+            "Treaty of Friendship, Cooperation and Mutual Assistance between the USSR and the DPRK\n"
+            "Short title: USSR–DPRK Treaty (1961)\nParties: USSR; DPRK\nSigned on: 1961-07-06\nSigned at: Moscow\n\n"
+            "Preamble\nThe Parties, desiring peace,\n\nArticle 1\nThe Parties shall assist each other.\n\n"
+            "Article 2\nNeither Party shall join an alliance against the other.\n"
+        )
+        path = self.file("1961.txt", text)
+        call_command("import_treaty", path, "--new", "--dry-run", stdout=StringIO())
+        self.assertEqual(Treaty.objects.count(), 1)
+        out = StringIO()
+        call_command("import_treaty", path, "--new", stdout=out)
+        treaty = Treaty.objects.get(slug="ussr-dprk-treaty-1961")
+        self.assertEqual((treaty.short_title, treaty.parties, str(treaty.signed_on), treaty.signed_at),
+                         ("USSR–DPRK Treaty (1961)", "USSR; DPRK", "1961-07-06", "Moscow"))
+        self.assertEqual(
+            list(treaty.provisions.in_order().values_list("slug", "position", "coverage")),
+            [("preamble", 0, "full"), ("art-1", 1, "full"), ("art-2", 2, "full")],
+        )
+        with self.assertRaisesMessage(CommandError, "is here already"):
+            call_command("import_treaty", path, "--new", "--treaty", "another-slug")
+        # Its own title now names it: a plain import goes into it, not into the 2024 treaty.
+        out = StringIO()
+        call_command("import_treaty", path, stdout=out)
+        self.assertIn("provisions: 0 created, 0 updated, 3 unchanged", out.getvalue())

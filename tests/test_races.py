@@ -18,7 +18,7 @@ from django.test import TestCase, TransactionTestCase
 
 from annotations import writes
 from annotations.models import Annotation
-from treaty_app import importing
+from treaty_app import treaty_text
 from treaty_app.importing import CorpusError, import_treaty
 from treaty_app.models import Provision
 
@@ -207,7 +207,7 @@ class ImportLockTests(TransactionTestCase):
     def test_an_import_that_cannot_get_its_locks_says_so_and_changes_nothing(self):
         with self.psql.cursor() as cursor:
             cursor.execute("SELECT id FROM annotations_annotation WHERE id = %s FOR UPDATE", [self.note.pk])
-        with mock.patch.object(importing, "LOCK_TIMEOUT", 1):
+        with mock.patch.object(treaty_text, "LOCK_TIMEOUT", 1):
             with self.assertRaisesMessage(CorpusError, "nothing was imported"):
                 import_treaty(self.new_text, treaty=self.treaty)
         self.psql.rollback()

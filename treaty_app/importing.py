@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import OperationalError, connection, transaction
+from django.db import transaction
 from django.utils.text import slugify
 
 from .cleaning import body_from_paragraphs, clean_capture
@@ -346,117 +346,6 @@ def load_implicit_link(entry, sources, provisions, report):
     report.count("excerpt links", created)
 
 
-# --- Official treaty texts ------------------------------------------------------------------------
+# --- Official treaty texts: treaty_text.py (re-exported here for the commands and tests) -----------
 
-PREAMBLE_HEADING = re.compile(r"^\s*preamble\s*$", re.IGNORECASE)
-ARTICLE_HEADING = re.compile(
-    r"^\s*article\s+(?P<number>\d{1,3})\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
-)
-
-
-@dataclass
-class ParsedProvision:
-    slug: str
-    line: int
-    heading: str = ""
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def text(self):
-        """Paragraphs separated by one blank line; hard-wrapped lines joined with a space."""
-        paragraphs, current = [], []
-        for line in self.lines + [""]:
-            if line.strip():
-                current.append(" ".join(line.split()))
-            elif current:
-                paragraphs.append(" ".join(current))
-                current = []
-        return "\n\n".join(paragraphs)
-
-
-def parse_treaty_text(text):
-    """Split an official text into provisions; lines before the first heading are front matter."""
-    parsed, seen, current = [], {}, None
-    front_matter = 0
-    for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        if PREAMBLE_HEADING.match(line):
-            current = ParsedProvision(slug="preamble", line=number)
-        elif match := ARTICLE_HEADING.match(line):
-            current = ParsedProvision(
-                slug=f"art-{int(match['number'])}", line=number, heading=(match["heading"] or "").strip()
-            )
-        elif current is None:
-            front_matter += bool(line.strip())
-            continue
-        else:
-            current.lines.append(line)
-            continue
-        if current.slug in seen:
-            raise CorpusError(
-                f"line {number}: {current.slug} appears a second time (first at line {seen[current.slug]})."
-            )
-        seen[current.slug] = number
-        parsed.append(current)
-    if not parsed:
-        raise CorpusError("no “Preamble” or “Article N” heading found: see the treaty text format in the README.")
-    for provision in parsed:
-        if not provision.text:
-            raise CorpusError(f"line {provision.line}: {provision.slug} has no wording under its heading.")
-    return parsed, front_matter
-
-
-def import_treaty(text, *, treaty, by=None):
-    """Replace the wording of the provisions the text holds, marking them `full`, and place every
-    annotation on them again (see wording.save_wording).
-
-    One transaction. It locks the treaty's provisions (in key order, then their annotations, then
-    the content versions: the order every write takes, so it cannot deadlock with an analyst's
-    save) and gives up, changing nothing, when a lock is not free within LOCK_TIMEOUT."""
-    parsed, front_matter = parse_treaty_text(text)
-    report = ImportReport()
-    if front_matter:
-        report.notes.append(f"{front_matter} line(s) before the first heading were taken as front matter.")
-    try:
-        with transaction.atomic(), versioning.deferred():
-            _limit_lock_waits()
-            provisions = {p.slug: p for p in treaty.provisions.order_by("pk").select_for_update()}
-            for item in parsed:
-                provision = provisions.get(item.slug)
-                if provision is None:
-                    raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
-                if provision.text == item.text and provision.coverage == Provision.Coverage.FULL:
-                    report.unchanged["provisions"] += 1
-                    continue
-                provision.text = item.text
-                provision.coverage = Provision.Coverage.FULL
-                if item.heading:
-                    provision.heading = item.heading[:200]
-                change = save_wording(provision, by=by, reason="Official text imported")
-                report.updated["provisions"] += 1
-                if change.placements:
-                    report.notes.append(change.summary())
-    except OperationalError as error:
-        if not _is_lock_timeout(error):
-            raise
-        raise CorpusError(
-            "other people are saving annotations on this treaty right now and their changes did not finish "
-            f"within {LOCK_TIMEOUT} seconds; nothing was imported. Try again in a moment."
-        ) from None
-    return report
-
-
-LOCK_TIMEOUT = 5
-
-
-def _limit_lock_waits():
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}s'")
-
-
-def _is_lock_timeout(error):
-    # PostgreSQL's lock_not_available; SQLite's "database is locked" after its busy timeout.
-    code = getattr(getattr(error, "__cause__", None), "sqlstate", None)
-    return code == "55P03" or "database is locked" in str(error)
+from .treaty_text import create_treaty, import_treaty, parse_treaty_text  # noqa: E402, F401

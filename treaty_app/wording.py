@@ -23,14 +23,17 @@ class WordingChange:
     target: object
     changed: bool
     placements: dict = field(default_factory=dict)
+    moves: list = field(default_factory=list)
 
-    def summary(self):
+    def summary(self, *, dry_run=False):
         if not self.changed:
             return f"{self.target}: the wording is unchanged."
+        saved = "the wording would change" if dry_run else "new wording saved"
         if not self.placements:
-            return f"{self.target}: new wording saved (version {getattr(self.target, 'text_version', '-')}); no annotation was on it."
+            return f"{self.target}: {saved}; no annotation is on it."
         figures = ", ".join(f"{count} {placement}" for placement, count in sorted(self.placements.items()))
-        return f"{self.target}: new wording saved; annotations placed again: {figures}."
+        placed = "annotations would be placed" if dry_run else "annotations placed again"
+        return f"{self.target}: {saved}; {placed}: {figures}."
 
 
 def save_wording(target, *, by=None, reason):
@@ -64,4 +67,5 @@ def save_wording(target, *, by=None, reason):
             ):
                 for placement, count in (placements or {}).items():
                     result.placements[placement] = result.placements.get(placement, 0) + count
+                result.moves.extend(getattr(placements, "moves", []))
         return result

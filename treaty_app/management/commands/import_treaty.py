@@ -1,25 +1,39 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from treaty_app.importing import CorpusError, find_treaty, import_treaty, read_capture
+from treaty_app.importing import CorpusError, read_capture
+from treaty_app.treaty_text import choose_treaty, create_treaty, import_treaty, parse_treaty_text
 
 
 class Command(BaseCommand):
     help = (
-        "Import an official text of a treaty (a “Preamble” block, then “Article N” headings), replacing the "
-        "wording of the provisions it holds and marking them as full text. See the README for the format."
+        "Import an official text of a treaty (its title, then a “Preamble” block and “Article N” headings), "
+        "replacing the wording of the provisions it holds and placing the annotations on them again. The file's "
+        "title must be the treaty's unless --treaty names it. See the README for the format."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="A UTF-8 plain-text file in the treaty text format.")
-        parser.add_argument("--treaty", help="Slug of the treaty (default: the only treaty).")
+        parser.add_argument("--treaty", help="Slug of the treaty to import into (or of the new treaty, with --new).")
+        parser.add_argument("--new", action="store_true", help="Create the treaty from the file, with its provisions.")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="Say what would change and where each annotation would be placed, and write nothing.",
+        )
 
-    def handle(self, *args, file, treaty, **options):
+    def handle(self, *args, file, treaty, new, dry_run, **options):
         try:
-            treaty = find_treaty(treaty)
-            report = import_treaty(read_capture(file), treaty=treaty)
+            text = read_capture(file)
+            if new:
+                _, report = create_treaty(text, slug=treaty, dry_run=dry_run)
+            else:
+                parsed = parse_treaty_text(text)
+                target, note = choose_treaty(parsed, slug=treaty)
+                report = import_treaty(text, treaty=target, dry_run=dry_run, parsed=parsed)
+                if note:
+                    report.notes.insert(0, note)
         except CorpusError as error:
             raise CommandError(f"{file} was not imported (nothing was changed): {error}") from error
         if options["verbosity"] >= 1:
-            for note in report.notes:
-                self.stdout.write(note)
+            for line in report.notes:
+                self.stdout.write(line)
             self.stdout.write(report.summary())
