@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import rules
+
 
 class ContentVersion(models.Model):
     """One row whose number goes up with every change to what the pages show.
@@ -242,6 +244,14 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("reader:source", args=[self.slug])
+
+    @property
+    def web_url(self):
+        """The url to link to, or "" when it is not an http(s) address (a row stored before the rule)."""
+        try:
+            return rules.clean_url(self.url, field="url")
+        except ValidationError:
+            return ""
 
 
 def text_digest(text):
