@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
+
+from treaty_app.admin_guards import GuardedHistoryAdmin
 
 from . import curation, placing
 from .models import Annotation, Tag
@@ -57,7 +58,7 @@ class MergeTagsForm(forms.Form):
 
 
 @admin.register(Tag)
-class TagAdmin(SimpleHistoryAdmin):
+class TagAdmin(GuardedHistoryAdmin):
     list_display = ["name", "parent", "slug", "colour_swatch", "description", "annotation_count", "created_by"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug", "description"]
@@ -102,7 +103,7 @@ class TagAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(SimpleHistoryAdmin):
+class AnnotationAdmin(GuardedHistoryAdmin):
     list_display = ["quote_preview", "target_label", "author", "review", "visibility", "placement",
                     "submitted_at", "state"]
     list_filter = [ReviewFilter, AdriftFilter, "visibility", ("provision", admin.RelatedOnlyFieldListFilter),

@@ -1,17 +1,22 @@
 """Issue 14: hostile input gets a clear 4xx with a sentence a person can act on, never a 500.
 
-The shared field rules (treaty_app/rules.py) and what they guard on public pages.
-Commands and importers: test_importing.py.
+The shared field rules (treaty_app/rules.py), the admin guards every ModelAdmin derives from
+(treaty_app/admin_guards.py) and the JSON-LD page numbers. Commands and importers: test_importing.py.
 """
 
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 
 from treaty_app import rules
+from treaty_app.admin_guards import GuardedAdminMixin, GuardedFieldsMixin
 from treaty_app.models import Excerpt, Provision, Source
 
-from .factories import make_source
+from .factories import make_annotation, make_provision, make_source, make_user
+
+HUGE = str(10**20)
+
 
 def code_of(rule, *args, **kwargs):
     """The ValidationError code a rule raises, or None when it accepts the value."""
@@ -100,3 +105,106 @@ class StoredUrlTests(TestCase):
         """A source url stored before the http(s) rule (or behind its back) is not rendered as a link."""
         source = make_source(url="javascript:alert(1)//X")
         self.assertNotContains(self.client.get(source.get_absolute_url()), 'href="javascript:')
+
+
+class AdminGuardTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.curator = make_user("cora", role="Curators", is_staff=True, is_superuser=True)
+        cls.provision = make_provision(text="Some wording to annotate here.", number=1)
+        cls.annotation = make_annotation(cls.provision, cls.curator, 0, 4)
+        cls.changelist = reverse("admin:annotations_annotation_changelist")
+
+    def setUp(self):
+        self.client.force_login(self.curator)
+
+    def test_every_admin_is_guarded(self):
+        """Every registered ModelAdmin, and each of its inlines, derives from the guards."""
+        unguarded = [
+            type(model_admin).__name__ for model_admin in admin.site._registry.values()
+            if not isinstance(model_admin, GuardedAdminMixin)
+        ] + [
+            inline.__name__ for model_admin in admin.site._registry.values() for inline in model_admin.inlines
+            if not issubclass(inline, GuardedFieldsMixin)
+        ]
+        self.assertEqual(unguarded, [])
+
+    def test_impossible_date_drill_down_is_a_400(self):
+        """F3: a year no date holds, the year 9999 and a 30 February answer 400 with the reason."""
+        cases = {
+            f"created_at__year={HUGE}": f"The year must be at most 9998, not {HUGE}.",
+            "created_at__year=9999": "The year must be at most 9998, not 9999.",
+            "created_at__year=2024&created_at__month=2&created_at__day=30": "2024-02-30 is not a date.",
+            "created_at__year=²": "The year must be a whole number written with the digits 0 to 9",
+        }
+        for query, message in cases.items():
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(f"{self.changelist}?{query}"), message, status_code=400)
+
+    def test_a_real_date_drill_down_still_lists(self):
+        """A year, month and day that exist list the annotations of that day."""
+        day = self.annotation.created_at
+        query = f"created_at__year={day.year}&created_at__month={day.month}&created_at__day={day.day}"
+        self.assertContains(self.client.get(f"{self.changelist}?{query}"), f"annotation/{self.annotation.pk}/change/")
+
+    def test_impossible_selection_is_a_400(self):
+        """F4: an action on ids such as abc or 10**20 answers 400 and says to select again."""
+        targets = {
+            self.changelist: ("hide", "annotation"),
+            reverse("admin:treaty_app_excerptlink_changelist"): ("approve", "excerpt link"),
+            reverse("admin:auth_user_changelist"): ("delete_selected", "user"),
+        }
+        for url, (action, name) in targets.items():
+            for value in ["abc", HUGE, "1\x00"]:
+                with self.subTest(url=url, value=value):
+                    response = self.client.post(url, {"action": action, "index": "0", "_selected_action": [value]})
+                    self.assertContains(response, f"which cannot be the id of any {name}", status_code=400)
+
+    def test_impossible_parent_is_a_form_error(self):
+        """F5: a tag's parent given as 10**20 or abc is a form error, shown again without a crash."""
+        for value in [HUGE, "abc"]:
+            with self.subTest(parent=value):
+                response = self.client.post(reverse("admin:annotations_tag_add"),
+                                            {"name": "n", "slug": "n", "colour": "#000000", "parent": value})
+                self.assertEqual(response.context["adminform"].form.errors.as_data()["parent"][0].code,
+                                 "invalid_choice")
+
+    def test_impossible_tags_are_a_form_error(self):
+        """Many-to-many ids that no column can hold are a form error, shown again without a crash."""
+        url = reverse("admin:annotations_annotation_change", args=[self.annotation.pk])
+        for value in [HUGE, "abc"]:
+            with self.subTest(tags=value):
+                response = self.client.post(url, {"visibility": "team", "tags": [value]})
+                self.assertEqual(response.context["adminform"].form.errors.as_data()["tags"][0].code,
+                                 "invalid_pk_value")
+
+    def test_impossible_history_version_is_a_404(self):
+        """F6: a history URL whose object or version is not an id is a 404."""
+        pk = self.annotation.pk
+        for path in [f"{pk}/history/abc/", f"{pk}/history/{HUGE}/", "abc/history/", "abc/history/1/"]:
+            with self.subTest(path=path):
+                self.assertEqual(self.client.get(f"{self.changelist}{path}").status_code, 404)
+
+    def test_nul_in_a_list_address_is_a_400(self):
+        """A NUL in a search or filter (which PostgreSQL refuses in any query) answers 400."""
+        for query in ["q=%00", "visibility=%00", "%00=1"]:
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(f"{self.changelist}?{query}"), "contains a NUL character",
+                                    status_code=400)
+
+    def test_integers_are_held_to_the_declared_range(self):
+        """A provision position beyond smallint is refused on SQLite too, as PostgreSQL would refuse it."""
+        provision = self.provision
+        data = {"treaty": provision.treaty_id, "kind": provision.kind, "number": 1, "position": 40000,
+                "slug": provision.slug, "coverage": provision.coverage, "text": provision.text,
+                "quoted_passages-TOTAL_FORMS": 0, "quoted_passages-INITIAL_FORMS": 0,
+                "excerpt_links-TOTAL_FORMS": 0, "excerpt_links-INITIAL_FORMS": 0}
+        response = self.client.post(reverse("admin:treaty_app_provision_change", args=[provision.pk]), data)
+        self.assertEqual(response.context["adminform"].form.errors.as_data()["position"][0].code, "max_value")
+
+    def test_source_url_must_be_a_web_address(self):
+        """The source form takes only http(s) addresses: ftp:, which Django's URL field allows, is refused."""
+        source = make_source()
+        data = {"slug": source.slug, "title": source.title, "language": "en", "url": "ftp://example.org/a"}
+        response = self.client.post(reverse("admin:treaty_app_source_change", args=[source.pk]), data)
+        self.assertEqual(response.context["adminform"].form.errors.as_data()["url"][0].code, "url_scheme")
