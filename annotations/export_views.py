@@ -8,11 +8,13 @@ user's cookies, which a cross-origin ``*`` does not allow.
 
 from math import ceil
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from treaty_app import rules
 from treaty_app.caching import conditional_page
 from treaty_app.models import Provision
 
@@ -48,9 +50,10 @@ def _positive_int(request, name, default):
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number from 1, not {raw!r}.")
-    return int(raw)
+    try:
+        return rules.clean_integer(raw, field=name, minimum=1)
+    except ValidationError as error:
+        raise ValueError(error.messages[0]) from None
 
 
 def _linker(request):

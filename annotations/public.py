@@ -1,5 +1,6 @@
 """Public, read-only pages about annotations: a tag's published annotations, and search."""
 
+import re
 from itertools import groupby
 from operator import attrgetter
 
@@ -14,6 +15,8 @@ from treaty_app.models import Provision
 
 from . import search
 from .models import Annotation, Tag
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 @require_safe
@@ -41,6 +44,9 @@ def tag_detail(request, tag_slug):
     )
     provision = None
     if provision_slug := request.GET.get("provision"):
+        # Not a slug (a NUL in it would be a database error on PostgreSQL): no provision has it.
+        if not SLUG.fullmatch(provision_slug):
+            raise Http404("No such provision.")
         provision = Provision.objects.filter(slug=provision_slug).only("slug", "kind", "number").first()
         if provision is None:
             raise Http404("No such provision.")

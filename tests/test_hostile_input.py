@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 
+from annotations.models import Tag
 from treaty_app import rules
 from treaty_app.admin_guards import GuardedAdminMixin, GuardedFieldsMixin
 from treaty_app.models import Excerpt, Provision, Source
@@ -208,3 +209,22 @@ class AdminGuardTests(TestCase):
         data = {"slug": source.slug, "title": source.title, "language": "en", "url": "ftp://example.org/a"}
         response = self.client.post(reverse("admin:treaty_app_source_change", args=[source.pk]), data)
         self.assertEqual(response.context["adminform"].form.errors.as_data()["url"][0].code, "url_scheme")
+
+
+class ExportPageNumberTests(TestCase):
+    def test_superscript_page_gets_a_sentence(self):
+        """A page number in superscript digits, which str.isdigit() accepts, is a 400 in plain words."""
+        response = self.client.get(reverse("reader:annotations-export"), {"page": "²"})
+        self.assertEqual(
+            (response.status_code, response.json()),
+            (400, {"error": "page must be a whole number written with the digits 0 to 9, not “²”."}),
+        )
+
+
+
+class PublicQueryTests(TestCase):
+    def test_nul_in_the_tag_page_provision_is_a_404(self):
+        """?provision= with a NUL (a database error on PostgreSQL) is no provision: 404."""
+        Tag.objects.create(name="naval", slug="naval")
+        response = self.client.get(reverse("reader:tag", args=["naval"]), {"provision": "art-1\x00"})
+        self.assertEqual(response.status_code, 404)
