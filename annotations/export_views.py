@@ -17,6 +17,7 @@ from django.views.decorators.http import require_safe
 from treaty_app import rules
 from treaty_app.caching import conditional_page
 from treaty_app.models import Provision
+from treaty_app.site import site_url
 
 from .exporting import (
     ANNO_CONTEXT,
@@ -57,7 +58,8 @@ def _positive_int(request, name, default):
 
 
 def _linker(request):
-    return Linker(f"{request.scheme}://{request.get_host()}")
+    # The configured address, not the Host header: the documents are cached for every visitor.
+    return Linker(site_url())
 
 
 @require_safe

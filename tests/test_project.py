@@ -4,10 +4,11 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import SimpleTestCase, TestCase
 
-from treaty_app.settings import database_settings
+from treaty_app.settings import database_settings, site_url_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,6 +50,39 @@ class SettingsTests(SimpleTestCase):
         )
         with self.assertRaisesMessage(Exception, "must start with postgres:// or sqlite://"):
             database_settings("mysql://x/y")
+
+
+    def test_site_url(self):
+        """SITE_URL is kept as scheme and host; unset, DEBUG gives the dev server, production the first host."""
+        cases = [
+            (("https://Glossa.example/", False, ["x.example"]), "https://Glossa.example"),
+            (("http://10.0.0.5:8102", False, []), "http://10.0.0.5:8102"),
+            (("", True, ["localhost"]), "http://127.0.0.1:8000"),
+            (("", False, ["glossa.example", "www.glossa.example"]), "https://glossa.example"),
+        ]
+        self.assertEqual(
+            [site_url_setting(value, debug=debug, allowed_hosts=hosts) for (value, debug, hosts), _ in cases],
+            [expected for _, expected in cases],
+        )
+
+    def test_site_url_refusals(self):
+        """A SITE_URL with a path, a query, credentials or another scheme, or no host to derive, is refused."""
+        cases = [("glossa.example", False, []), ("ftp://glossa.example", False, []),
+                 ("https://glossa.example/app", False, []), ("https://glossa.example/?a=1", False, []),
+                 ("https://user@glossa.example", False, []), ("", False, ["*"]), ("", False, [".glossa.example"]),
+                 ("", False, [])]
+        refused = []
+        for value, debug, hosts in cases:
+            try:
+                site_url_setting(value, debug=debug, allowed_hosts=hosts)
+            except ImproperlyConfigured:
+                refused.append((value, hosts))
+        self.assertEqual(refused, [(value, hosts) for value, _, hosts in cases])
+
+    def test_site_url_is_required_when_no_host_can_be_derived(self):
+        """DEBUG off with ALLOWED_HOSTS=* and no SITE_URL: the app will not start, and says what to set."""
+        result = run_manage("check", env={"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "*"})
+        self.assertIn("set SITE_URL, e.g. SITE_URL=https://glossa.example", result.stderr)
 
 
 class MigrationTests(TestCase):

@@ -1,8 +1,11 @@
+import json
 import time
+from io import StringIO
 
 from django.core.cache import caches
+from django.core.management import call_command
 from django.db import connection
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -10,8 +13,7 @@ from annotations.models import Annotation, Tag
 from treaty_app.importing import load_corpus
 from treaty_app.models import ContentVersion, ExcerptLink, Source, Treaty
 
-from .factories import make_annotation, make_annotations, make_user
-
+from .factories import make_annotation, make_annotations, make_provision, make_user
 
 class PublicReaderTests(TestCase):
     """The public reader with annotations in every state of visibility."""
@@ -229,3 +231,33 @@ class PublicCardCacheTests(TestCase):
         self.assertIn("An edited reply", self.card())
         self.note.tags.clear()
         self.assertNotIn("maritime", self.card())
+
+
+@override_settings(SITE_URL="https://glossa.example")
+class HostHeaderTests(TestCase):
+    """Issue 14: absolute URLs name SITE_URL, whatever Host a request (or the one before it) claimed."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.provision = make_provision(text="The Parties shall consult each other.", number=1)
+        cls.page = cls.provision.get_absolute_url()
+        cls.jsonld = reverse("reader:provision-annotations", args=[cls.provision.treaty.slug, cls.provision.slug])
+
+    def setUp(self):
+        caches["default"].clear()
+
+    def test_cite_this_names_the_site_url(self):
+        """After a request for localhost:8102, the next visitor's “Cite this” still names SITE_URL."""
+        self.client.get(self.page, headers={"host": "localhost:8102"})
+        self.assertContains(self.client.get(self.page), f"Glossa, https://glossa.example{self.page}</p>")
+
+    def test_jsonld_ids_name_the_site_url(self):
+        """After a request for localhost:8102, the next visitor's JSON-LD ids still name SITE_URL."""
+        self.client.get(self.jsonld, headers={"host": "localhost:8102"})
+        self.assertEqual(self.client.get(self.jsonld).json()["id"], f"https://glossa.example{self.jsonld}")
+
+    def test_export_command_defaults_to_the_site_url(self):
+        """export_annotations without --base-url writes ids under SITE_URL."""
+        out = StringIO()
+        call_command("export_annotations", "-", stdout=out, stderr=StringIO())
+        self.assertEqual(json.loads(out.getvalue())["id"], "https://glossa.example/annotations.jsonld")

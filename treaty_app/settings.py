@@ -52,6 +52,32 @@ def database_settings(url):
     raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite://, not {parts.scheme!r}.")
 
 
+def site_url_setting(value, *, debug, allowed_hosts):
+    """SITE_URL: the scheme and host that every absolute URL Glossa gives out names.
+
+    Unset, it is http://127.0.0.1:8000 under DEBUG (what `make run` serves), and otherwise
+    https:// and the first of ALLOWED_HOSTS when that is one host name (production answers
+    on HTTPS only, see SECURE_SSL_REDIRECT); a wildcard there leaves no host to choose, so
+    Glossa refuses to start rather than guess."""
+    if value:
+        parts = urlsplit(value)
+        if (parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}
+                or parts.query or parts.fragment or parts.username is not None):
+            raise ImproperlyConfigured(
+                f"SITE_URL must be a scheme and a host such as https://glossa.example, not {value!r}."
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+    if debug:
+        return "http://127.0.0.1:8000"
+    host = allowed_hosts[0] if allowed_hosts else ""
+    if not host or "*" in host or host.startswith("."):
+        raise ImproperlyConfigured(
+            "SITE_URL is not set, and the first of ALLOWED_HOSTS is not a single host name to take it from: "
+            "set SITE_URL, e.g. SITE_URL=https://glossa.example."
+        )
+    return f"https://{host}"
+
+
 DEBUG = env_flag("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -65,6 +91,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = site_url_setting(os.environ.get("SITE_URL", ""), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
