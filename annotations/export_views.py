@@ -63,7 +63,7 @@ def _linker(request):
 
 
 @require_safe
-@conditional_page
+@conditional_page(params=("page", "size"))
 def collection_page(request):
     """``/annotations.jsonld``: the AnnotationCollection of every annotation the caller may see, in pk
     order; ``?page=N`` (from 1) is its N-th AnnotationPage, of ``?size=`` items (default 100, at

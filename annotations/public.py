@@ -20,7 +20,7 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
 
 @require_safe
-@conditional_page
+@conditional_page(params=("provision",))
 def tag_detail(request, tag_slug):
     """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
 

@@ -84,6 +84,12 @@ class SettingsTests(SimpleTestCase):
         result = run_manage("check", env={"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "*"})
         self.assertIn("set SITE_URL, e.g. SITE_URL=https://glossa.example", result.stderr)
 
+    def test_page_and_card_caches_are_bounded_in_megabytes(self):
+        """PAGE_CACHE_MB and CARD_CACHE_MB set each process's byte budget for the two caches."""
+        code = "from django.core.cache import caches; print(caches['default'].max_bytes, caches['cards'].max_bytes)"
+        result = run_manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", "PAGE_CACHE_MB": "5", "CARD_CACHE_MB": "3"})
+        self.assertEqual(result.stdout.split(), [str(5 * 1024 * 1024), str(3 * 1024 * 1024)], result.stderr)
+
 
 class MigrationTests(TestCase):
     def test_no_missing_migrations(self):

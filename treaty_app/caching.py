@@ -5,9 +5,11 @@ per version and then served from the cache. Any change to what pages show bumps 
 (see versioning.py), so nothing stale is ever confirmed or served.
 """
 
-from functools import wraps
+import hashlib
+from functools import partial, wraps
 
 from django.core.cache import cache
+from django.http import QueryDict
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import condition
 
@@ -36,14 +38,37 @@ def page_last_modified(request, *args, **kwargs):
     return content_version(request)[1]
 
 
-def cached_for_visitors(view):
+def declared_query(request, params):
+    """Only the query parameters in ``params``: what a cached view is given as request.GET.
+
+    A view cannot then depend on a parameter that its cache key leaves out."""
+    query = QueryDict(mutable=True)
+    for name in params:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
+    query._mutable = False
+    return query
+
+
+def page_cache_key(request):
+    """The page cache's key: the version, viewer and fragment of the ETag, the path, and the
+    declared query parameters' values (see declared_query), digested to a fixed length.
+
+    Anything else in the URL (``?r=1``, ``?utm_source=…``) does not make a new entry."""
+    query = sorted(request.GET.lists())
+    digest = hashlib.blake2b(repr((request.path, query)).encode(), digest_size=16)
+    return f"page:{page_etag(request)}:{digest.hexdigest()}"
+
+
+def cached_for_visitors(view, params=()):
     """Serve anonymous visitors a page rendered once per content version."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        request.GET = declared_query(request, params)
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = f"page:{page_etag(request)}:{request.get_full_path()}"
+        key = page_cache_key(request)
         response = cache.get(key)
         if response is None:
             response = view(request, *args, **kwargs)
@@ -54,10 +79,15 @@ def cached_for_visitors(view):
     return wrapper
 
 
-def conditional_page(view):
-    """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page."""
+def conditional_page(view=None, *, params=()):
+    """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page.
+
+    ``params`` names the query parameters the view reads (``@conditional_page(params=("page",))``);
+    the view sees only those, and only their values make separate cache entries."""
+    if view is None:
+        return partial(conditional_page, params=tuple(params))
     conditional_view = condition(etag_func=page_etag, last_modified_func=page_last_modified)(
-        cached_for_visitors(view)
+        cached_for_visitors(view, params)
     )
 
     @wraps(view)

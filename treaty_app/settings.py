@@ -162,13 +162,20 @@ USE_TZ = True
 
 CACHES = {
     # Each process's own memory: pages keyed on the content version (caching.py) need no sharing.
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Bounded in bytes: one page of a busy provision weighs as much as a thousand small ones.
+    "default": {
+        "BACKEND": "treaty_app.cache_backends.ByteBudgetLocMemCache",
+        "OPTIONS": {"MAX_BYTES": int(os.environ.get("PAGE_CACHE_MB", "64")) * 2**20},
+    },
     # Rendered public annotation cards, keyed on a digest of what they show (treaty_app/views.py):
     # room for the cards of the busiest provisions.
     "cards": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "treaty_app.cache_backends.ByteBudgetLocMemCache",
         "LOCATION": "cards",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000"))},
+        "OPTIONS": {
+            "MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000")),
+            "MAX_BYTES": int(os.environ.get("CARD_CACHE_MB", "32")) * 2**20,
+        },
     },
 }
 
