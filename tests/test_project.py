@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.test import SimpleTestCase, TestCase
 
-from treaty_app.settings import database_settings, site_url_setting
+from treaty_app.settings import database_settings, mailers_setting, site_url_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,6 +83,31 @@ class SettingsTests(SimpleTestCase):
         """DEBUG off with ALLOWED_HOSTS=* and no SITE_URL: the app will not start, and says what to set."""
         result = run_manage("check", env={"SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "*"})
         self.assertIn("set SITE_URL, e.g. SITE_URL=https://glossa.example", result.stderr)
+
+    def test_email_url(self):
+        """smtp:// means STARTTLS (unless ?tls=off), smtps:// TLS from the start; credentials are unquoted."""
+        keys = ["host", "port", "username", "password", "use_tls", "use_ssl"]
+        parsed = [[mailers_setting(url)["default"]["OPTIONS"][key] for key in keys] for url in [
+            "smtp://glossa%40example.org:s%3Acret@mail.example:587", "smtps://u:p@mail.example",
+            "smtp://relay.internal:25?tls=off",
+        ]]
+        self.assertEqual(parsed, [
+            ["mail.example", 587, "glossa@example.org", "s:cret", True, False],
+            ["mail.example", 465, "u", "p", False, True],
+            ["relay.internal", 25, "", "", False, False],
+        ])
+
+    def test_email_url_refusal(self):
+        """An EMAIL_URL of another kind is refused with the forms it may take."""
+        with self.assertRaisesMessage(ImproperlyConfigured, "EMAIL_URL must look like smtp://user:password@host:587"):
+            mailers_setting("mailto:someone@example.org")
+
+    def test_password_reset_follows_email_url(self):
+        """Password reset is enabled exactly when EMAIL_URL gives a mailer."""
+        code = "from django.conf import settings; print(settings.PASSWORD_RESET_ENABLED, sorted(settings.MAILERS))"
+        results = [run_manage("shell", "--no-imports", "-c", code, env={"DEBUG": "1", **env}).stdout.strip()
+                   for env in [{}, {"EMAIL_URL": "console://"}]]
+        self.assertEqual(results, ["False []", "True ['default']"])
 
     def test_page_and_card_caches_are_bounded_in_megabytes(self):
         """PAGE_CACHE_MB and CARD_CACHE_MB set each process's byte budget for the two caches."""

@@ -6,7 +6,7 @@ and an embedded SQLite file when no DATABASE_URL is given.
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -76,6 +76,31 @@ def site_url_setting(value, *, debug, allowed_hosts):
             "set SITE_URL, e.g. SITE_URL=https://glossa.example."
         )
     return f"https://{host}"
+
+
+def mailers_setting(url):
+    """MAILERS for an EMAIL_URL: smtp://user:password@host:port (STARTTLS unless ?tls=off, port 587 by
+    default), smtps://… (TLS from the first byte, port 465), or console:// (mail printed, for development).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must look like smtp://user:password@host:587, smtps://… or console://, not {parts.scheme!r}."
+        )
+    implicit_tls = parts.scheme == "smtps"
+    options = {
+        "host": parts.hostname,
+        "port": parts.port or (465 if implicit_tls else 587),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_ssl": implicit_tls,
+        "use_tls": not implicit_tls and dict(parse_qsl(parts.query)).get("tls", "on") != "off",
+        # A mail server that does not answer must not hold a web worker for long.
+        "timeout": 10,
+    }
+    return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}}
 
 
 DEBUG = env_flag("DEBUG")
@@ -192,6 +217,15 @@ STORAGES = {
         )
     },
 }
+
+# No EMAIL_URL, no mailer: sending fails loudly instead of appearing to work. Password reset mails a
+# link, so it is offered only where mail can be sent (treaty_app/accounts.py); elsewhere a curator
+# sets a new password.
+MAILERS = mailers_setting(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else {}
+PASSWORD_RESET_ENABLED = "default" in MAILERS
+# mail.W001 says that sending without a default mailer fails: without EMAIL_URL, that is the intent.
+SILENCED_SYSTEM_CHECKS = [] if PASSWORD_RESET_ENABLED else ["mail.W001"]
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", f"Glossa <noreply@{urlsplit(SITE_URL).hostname}>")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotations:home"
