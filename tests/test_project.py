@@ -3,6 +3,7 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
@@ -124,10 +125,11 @@ class MigrationTests(TestCase):
 
 class ServerTimingTests(TestCase):
     def test_every_response_says_how_long_the_app_took(self):
-        for path, status in [("/treaties/", 404), ("/accounts/login/", 200), ("/static/none.css", 404)]:
-            with self.subTest(path):
-                response = self.client.get(path)
-                self.assertEqual(response.status_code, status)
-                name, _, duration = response["Server-Timing"].partition(";dur=")
-                self.assertEqual(name, "app")
-                self.assertGreaterEqual(float(duration), 0.0)
+        """Found or not, page or static file, a response says the milliseconds between its request and it."""
+        headers = []
+        for path in ["/treaties/", "/accounts/login/", "/static/none.css"]:
+            # The clock the middleware reads, and only that one: 42.5 ms pass between its two readings.
+            with mock.patch("treaty_app.timing.time") as clock:
+                clock.perf_counter.side_effect = [100.0, 100.0425]
+                headers.append(self.client.get(path)["Server-Timing"])
+        self.assertEqual(headers, ["app;dur=42.5"] * 3)
