@@ -6,17 +6,18 @@ history revert. Curators read annotations by the one read rule (`readable_by`): 
 person's private note, which they see only as a count.
 """
 
+import difflib
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
-import difflib
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
+
+from treaty_app.admin_guards import GuardedHistoryAdmin
 
 from . import placing, writes
 from .models import Annotation, Tag
@@ -63,7 +64,7 @@ class MergeTagsForm(forms.Form):
 
 
 @admin.register(Tag)
-class TagAdmin(SimpleHistoryAdmin):
+class TagAdmin(GuardedHistoryAdmin):
     list_display = ["name", "parent", "slug", "colour_swatch", "description", "annotation_count", "created_by"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug", "description"]
@@ -108,7 +109,7 @@ class TagAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(SimpleHistoryAdmin):
+class AnnotationAdmin(GuardedHistoryAdmin):
     list_display = ["quote_preview", "note_preview", "target_label", "author", "review", "visibility",
                     "placement", "submitted_at", "state"]
     list_filter = [ReviewFilter, AdriftFilter, "visibility", ("provision", admin.RelatedOnlyFieldListFilter),

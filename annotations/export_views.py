@@ -9,13 +9,16 @@ sees unless the browser sends the user's cookies, which a cross-origin ``*`` doe
 
 from math import ceil
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from treaty_app import rules
 from treaty_app.caching import conditional_page, treaty_scopes
 from treaty_app.models import Provision
+from treaty_app.site import site_url
 
 from .exporting import (
     ANNO_CONTEXT,
@@ -47,17 +50,19 @@ def _positive_int(request, name, default):
     raw = request.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number from 1, not {raw!r}.")
-    return int(raw)
+    try:
+        return rules.clean_integer(raw, field=name, minimum=1)
+    except ValidationError as error:
+        raise ValueError(error.messages[0]) from None
 
 
 def _linker(request):
-    return Linker(f"{request.scheme}://{request.get_host()}")
+    # The configured address, not the Host header: the documents are cached for every visitor.
+    return Linker(site_url())
 
 
 @require_safe
-@conditional_page(personal=True)
+@conditional_page(personal=True, params=("page", "size"))
 def collection_page(request):
     """``/annotations.jsonld``: the AnnotationCollection of every annotation the caller may see, in pk
     order; ``?page=N`` (from 1) is its N-th AnnotationPage, of ``?size=`` items (default 100, at

@@ -1,5 +1,6 @@
 """Public, read-only pages about annotations: a tag's published annotations, and search."""
 
+import re
 from itertools import groupby
 from operator import attrgetter
 
@@ -15,9 +16,11 @@ from treaty_app.models import Provision
 from . import search
 from .models import Annotation, Tag
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
 
 @require_safe
-@conditional_page(scopes=every_scope)
+@conditional_page(scopes=every_scope, params=("treaty", "provision"))
 def tag_detail(request, tag_slug):
     """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
 
@@ -41,6 +44,9 @@ def tag_detail(request, tag_slug):
     )
     provision = None
     if provision_slug := request.GET.get("provision"):
+        # Not a slug (a NUL in it would be a database error on PostgreSQL): no provision has it.
+        if not SLUG.fullmatch(provision_slug) or not SLUG.fullmatch(request.GET.get("treaty", "-")):
+            raise Http404("No such provision.")
         # Provision slugs repeat across treaties (every treaty has an art-1): the filter is one treaty's.
         provisions = Provision.objects.filter(slug=provision_slug).select_related("treaty").only(
             "slug", "kind", "number", "treaty__slug", "treaty__short_title")

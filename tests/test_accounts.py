@@ -2,6 +2,7 @@ from io import StringIO
 from unittest import mock
 
 from django.contrib.auth.models import Group, User
+from django.core import mail
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
 
@@ -73,3 +74,43 @@ class CreateAnalystTests(TestCase):
         User.objects.create_user("ana")
         with self.assertRaisesMessage(CommandError, "already exists"):
             call_command("create_analyst", "ana", "--no-input")
+
+
+class PasswordResetTests(TestCase):
+    """Issue 14: password reset is offered only where mail can be sent (EMAIL_URL)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        User.objects.create_user("ana", email="ana@example.org", password="a-long-test-password")
+
+    @override_settings(PASSWORD_RESET_ENABLED=False)
+    def test_without_mail_every_reset_page_says_to_ask_a_curator(self):
+        """With no mail configured, the four reset pages answer 404 with whom to ask instead."""
+        for url in ["/accounts/password_reset/", "/accounts/password_reset/done/", "/accounts/reset/MQ/set-password/",
+                    "/accounts/reset/done/"]:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "Ask a curator to set a new password for you.",
+                                    status_code=404)
+
+    @override_settings(PASSWORD_RESET_ENABLED=False)
+    def test_without_mail_a_reset_request_sends_nothing(self):
+        """A reset posted anyway sends no mail (and does not say that it did)."""
+        self.client.post("/accounts/password_reset/", {"email": "ana@example.org"})
+        self.assertEqual(len(mail.outbox), 0)
+
+    @override_settings(PASSWORD_RESET_ENABLED=False)
+    def test_without_mail_the_login_page_offers_no_reset(self):
+        """The login page does not link to a reset that cannot work."""
+        self.assertNotContains(self.client.get("/accounts/login/"), "/accounts/password_reset/")
+
+    @override_settings(PASSWORD_RESET_ENABLED=True)
+    def test_with_mail_the_login_page_offers_a_reset(self):
+        """With mail configured, the login page links to the reset form."""
+        self.assertContains(self.client.get("/accounts/login/"), 'href="/accounts/password_reset/"')
+
+    @override_settings(PASSWORD_RESET_ENABLED=True,
+                       MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}})
+    def test_with_mail_a_reset_request_sends_the_link(self):
+        """With mail configured, Django's reset sends its mail."""
+        self.client.post("/accounts/password_reset/", {"email": "ana@example.org"})
+        self.assertEqual([message.to for message in mail.outbox], [["ana@example.org"]])

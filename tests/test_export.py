@@ -24,6 +24,7 @@ from annotations.models import Annotation, Tag
 from treaty_app.importing import load_corpus
 from treaty_app import versioning
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Source, Treaty
+from treaty_app.site import absolute_url
 
 from .factories import annotation_row, make_annotation, make_annotations, make_provision, make_user
 
@@ -613,13 +614,14 @@ class PagingTests(TestCase):
         cls.notes = make_annotations(cls.provision, cls.author, 250, tags=[cls.tag])
         Annotation.objects.update(visibility="public")
         cls.url = reverse("reader:annotations-export")
+        cls.iri = absolute_url(cls.url)
 
     def test_collection_points_at_the_first_and_last_pages(self):
         """The collection gives the total and the first and last page IRIs, and embeds nothing."""
         document = self.client.get(self.url).json()
         self.assertEqual(document["total"], 250)
-        self.assertEqual(document["first"], f"http://testserver{self.url}?page=1")
-        self.assertEqual(document["last"], f"http://testserver{self.url}?page=3")
+        self.assertEqual(document["first"], f"{self.iri}?page=1")
+        self.assertEqual(document["last"], f"{self.iri}?page=3")
         self.assertNotIn("items", document)
 
     def test_three_pages_with_their_links(self):
@@ -629,12 +631,12 @@ class PagingTests(TestCase):
         for number, (size, start) in enumerate([(100, 0), (100, 100), (50, 200)], start=1):
             page = self.client.get(f"{self.url}?page={number}").json()
             with self.subTest(page=number):
-                self.assertEqual(page["id"], f"http://testserver{self.url}?page={number}")
-                self.assertEqual(page["partOf"], {"id": f"http://testserver{self.url}", "type": "AnnotationCollection",
+                self.assertEqual(page["id"], f"{self.iri}?page={number}")
+                self.assertEqual(page["partOf"], {"id": self.iri, "type": "AnnotationCollection",
                                                   "total": 250})
                 self.assertEqual((len(page["items"]), page["startIndex"]), (size, start))
-                self.assertEqual(page.get("prev"), f"http://testserver{self.url}?page={number - 1}" if number > 1 else None)
-                self.assertEqual(page.get("next"), f"http://testserver{self.url}?page={number + 1}" if number < 3 else None)
+                self.assertEqual(page.get("prev"), f"{self.iri}?page={number - 1}" if number > 1 else None)
+                self.assertEqual(page.get("next"), f"{self.iri}?page={number + 1}" if number < 3 else None)
             seen += [pk_of(item) for item in page["items"]]
         self.assertEqual(seen, pks)
 
@@ -642,8 +644,8 @@ class PagingTests(TestCase):
         """?size= changes the page size, up to 1000, and the links carry it."""
         page = self.client.get(f"{self.url}?page=2&size=50").json()
         self.assertEqual((len(page["items"]), page["startIndex"]), (50, 50))
-        self.assertEqual(page["next"], f"http://testserver{self.url}?page=3&size=50")
-        self.assertEqual(self.client.get(f"{self.url}?size=50").json()["last"], f"http://testserver{self.url}?page=5&size=50")
+        self.assertEqual(page["next"], f"{self.iri}?page=3&size=50")
+        self.assertEqual(self.client.get(f"{self.url}?size=50").json()["last"], f"{self.iri}?page=5&size=50")
         self.assertEqual(len(self.client.get(f"{self.url}?page=1&size=1000").json()["items"]), 250)
 
     def test_bad_pages_are_json_errors(self):

@@ -1,3 +1,4 @@
+import datetime
 import json
 import shutil
 import tempfile
@@ -7,11 +8,18 @@ from pathlib import Path
 from django.core.management import CommandError, call_command
 from django.test import TestCase
 
-from treaty_app.importing import CORPUS_DIR, CorpusError, import_source, import_treaty, load_corpus
 from treaty_app import versioning
+from treaty_app.importing import (
+    CORPUS_DIR,
+    CorpusError,
+    import_source,
+    import_treaty,
+    load_corpus,
+    read_capture,
+)
+from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 
 from .factories import make_user
-from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 
 MODELS = [Treaty, Provision, Source, Excerpt, ExcerptLink, QuotedPassage]
 
@@ -391,3 +399,100 @@ class ImportTreatySafetyTests(TestCase):
         out = StringIO()
         call_command("import_treaty", path, stdout=out)
         self.assertIn("provisions: 0 created, 0 updated, 3 unchanged", out.getvalue())
+
+
+class HostileImportTests(TestCase):
+    """Issue 14: hostile or broken input ends in a CorpusError or CommandError that names the file,
+    the line and the field, and changes nothing."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def write(self, name, content):
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        path = directory / name
+        (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+        return path
+
+    def command_cases(self):
+        """(arguments to import_source, the words its CommandError must hold)."""
+        capture = str(self.write("capture.txt", CAPTURE))
+        nul = str(self.write("nul.txt", CAPTURE.replace("A test commentary", "A test\x00commentary")))
+        not_utf8 = str(self.write("latin.txt", CAPTURE.encode().replace(b"Follow", b"F\xed\xa0\x80llow")))
+        return [
+            ([capture, "--url", "javascript:alert(1)//X"],
+             "url must be a web address starting with http:// or https://, not “javascript:alert(1)//X”"),
+            ([capture, "--title", "x" * 10_000], "title is 10000 characters long; at most 300 are allowed"),
+            ([capture, "--author", "A. Wr\x00iter"], "author contains a NUL character (U+0000) at character 6"),
+            # A byte of a non-UTF-8 argument reaches Python as a lone surrogate.
+            ([capture, "--notes", "caf\udce9"], "notes contains a lone surrogate (U+DCE9"),
+            ([capture, "--language", "en-GB-x-" + "a" * 20], "language is 28 characters long; at most 16"),
+            ([nul, "--title", "A test commentary"],
+             "nul.txt, line 4, column 7: the file contains a NUL character (U+0000); remove it."),
+            ([not_utf8], "latin.txt, line 2, column 2: not UTF-8 text (byte 10)"),
+            ([capture, "--treaty", "dprk\x00"], "the treaty slug contains a NUL character"),
+        ]
+
+    def test_command_names_file_line_and_field(self):
+        """Each refused input is a CommandError that says which file, line and field, and why."""
+        for arguments, message in self.command_cases():
+            with self.subTest(arguments=arguments[1:]), self.assertRaisesMessage(CommandError, message):
+                call_command("import_source", *arguments, stdout=StringIO())
+
+    def test_refused_commands_change_nothing(self):
+        """No row is written by a refused import."""
+        before = row_counts()
+        for arguments, _ in self.command_cases():
+            with self.subTest(arguments=arguments[1:]):
+                try:
+                    call_command("import_source", *arguments, stdout=StringIO())
+                except CommandError:
+                    pass
+                self.assertEqual(row_counts(), before)
+
+    def test_same_author_date_and_title_get_two_slugs(self):
+        """Two captures by one author, on one day, under one title are two sources, with two slugs."""
+        facts = {"treaty": self.treaty, "title": "On the treaty", "author": "A. Writer",
+                 "published_on": datetime.date(2024, 7, 1)}
+        first, _ = import_source(CAPTURE, capture_name="one.txt", **facts)
+        second, _ = import_source(CAPTURE + "\nA different ending.\n", capture_name="two.txt", **facts)
+        self.assertEqual([first.slug, second.slug], ["a-writer-2024-07-01-on-the-treaty",
+                                                     "a-writer-2024-07-01-on-the-treaty-2"])
+
+    def test_a_taken_slug_is_refused(self):
+        """A slug given explicitly that another source has is a CorpusError, not an IntegrityError."""
+        taken = Source.objects.first().slug
+        with self.assertRaisesMessage(CorpusError, f"new.txt: the slug {taken!r} belongs to another source"):
+            import_source(CAPTURE, capture_name="new.txt", treaty=self.treaty, slug=taken)
+
+    def test_nul_in_a_capture_string_is_refused(self):
+        """A capture handed to import_source with a NUL (SQLite's length() stops at it) is a CorpusError."""
+        with self.assertRaisesMessage(CorpusError, "the capture test.txt contains a NUL character (U+0000) at line 6, column 15"):
+            import_source(CAPTURE.replace("Article 4", "Article\x004"), capture_name="test.txt", treaty=self.treaty)
+
+    def test_read_capture_names_line_and_column(self):
+        """read_capture counts lines and columns from 1, in characters, for a NUL after a non-ASCII letter."""
+        path = self.write("capture.txt", "First line\nçà\x00\n")
+        with self.assertRaisesMessage(CorpusError, f"{path}, line 2, column 3: the file contains a NUL character"):
+            read_capture(path)
+
+    def test_read_capture_keeps_universal_newlines(self):
+        """Windows and old Mac line ends are read as \\n, as reading the file as text did."""
+        self.assertEqual(read_capture(self.write("crlf.txt", b"one\r\ntwo\rthree\n")), "one\ntwo\nthree\n")
+
+    def test_import_treaty_refuses_nul_wording(self):
+        """import_treaty on a file with a NUL in a provision's wording is a CommandError naming line and column."""
+        path = self.write("official.txt", OFFICIAL.replace("shall test.", "shall\x00test."))
+        with self.assertRaisesMessage(CommandError, "official.txt, line 10, column 18: the file contains a NUL"):
+            call_command("import_treaty", str(path), stdout=StringIO())
+
+    def test_refused_import_treaty_changes_no_wording(self):
+        """The refused import_treaty leaves every provision's wording as it was."""
+        before = list(Provision.objects.values_list("text", "text_version"))
+        with self.assertRaises(CommandError):
+            call_command("import_treaty", str(self.write("official.txt", OFFICIAL.replace("test", "te\x00st"))),
+                         stdout=StringIO())
+        self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)

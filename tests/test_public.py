@@ -1,13 +1,21 @@
+import json
 import time
+from io import StringIO
 
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
+from django.core.management import call_command
 from django.db import connection
-from django.test import TestCase
+from django.http import HttpResponse
+from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import writes
 from annotations.models import Annotation, Tag
 from treaty_app import versioning
+from treaty_app.cache_backends import ByteBudgetLocMemCache
+from treaty_app.caching import conditional_page
 from treaty_app.importing import load_corpus
 from treaty_app.models import ExcerptLink, Source, Treaty
 
@@ -318,3 +326,111 @@ class PublicCardCacheTests(TestCase):
                     self.assertNotIn("maritime", card)
                 else:
                     self.assertIn(shown, card)
+
+
+@override_settings(SITE_URL="https://glossa.example")
+class HostHeaderTests(TestCase):
+    """Issue 14: absolute URLs name SITE_URL, whatever Host a request (or the one before it) claimed."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.provision = make_provision(text="The Parties shall consult each other.", number=1)
+        cls.page = cls.provision.get_absolute_url()
+        cls.jsonld = reverse("reader:provision-annotations", args=[cls.provision.treaty.slug, cls.provision.slug])
+
+    def setUp(self):
+        caches["default"].clear()
+
+    def test_cite_this_names_the_site_url(self):
+        """After a request for localhost:8102, the next visitor's “Cite this” still names SITE_URL."""
+        self.client.get(self.page, headers={"host": "localhost:8102"})
+        self.assertContains(self.client.get(self.page), f"Glossa, https://glossa.example{self.page}</p>")
+
+    def test_jsonld_ids_name_the_site_url(self):
+        """After a request for localhost:8102, the next visitor's JSON-LD ids still name SITE_URL."""
+        self.client.get(self.jsonld, headers={"host": "localhost:8102"})
+        self.assertEqual(self.client.get(self.jsonld).json()["id"], f"https://glossa.example{self.jsonld}")
+
+    def test_export_command_defaults_to_the_site_url(self):
+        """export_annotations without --base-url writes ids under SITE_URL."""
+        out = StringIO()
+        call_command("export_annotations", "-", stdout=out, stderr=StringIO())
+        self.assertEqual(json.loads(out.getvalue())["id"], "https://glossa.example/annotations.jsonld")
+
+
+
+class PageCacheKeyTests(TestCase):
+    """Issue 14: the page cache keys on what the page reads, and nothing else."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.provision = make_provision(text="The Parties shall consult each other.", number=1)
+        cls.url = cls.provision.get_absolute_url()
+
+    def setUp(self):
+        caches["default"].clear()
+
+    def test_unread_parameters_are_served_the_cached_page(self):
+        """?r=<anything> (which no page reads) is served from the cache: one query, for the version."""
+        self.client.get(self.url)
+        with CaptureQueriesContext(connection) as queries:
+            self.client.get(self.url, {"r": "8f3a61"})
+        self.assertEqual(len(queries), 1, [q["sql"] for q in queries.captured_queries])
+
+    def test_declared_parameters_make_their_own_entry(self):
+        """?page=1 of the JSON-LD collection is a page, not the cached collection without it."""
+        url = reverse("reader:annotations-export")
+        self.client.get(url)
+        self.assertEqual(self.client.get(url, {"page": "1"}).json()["type"], "AnnotationPage")
+
+    def test_the_view_sees_only_declared_parameters(self):
+        """A cached view is given the parameters it declared, so it cannot depend on another."""
+        view = conditional_page(params=("a",))(lambda request: HttpResponse(" ".join(sorted(request.GET))))
+        request = RequestFactory().get("/", {"a": "1", "b": "2", "r": "3"})
+        request.user = AnonymousUser()
+        self.assertEqual(view(request).content, b"a")
+
+
+
+class ByteBudgetCacheTests(SimpleTestCase):
+    """The page and card caches are bounded in bytes, not only in entries."""
+
+    def make_cache(self, name, max_bytes):
+        cache = ByteBudgetLocMemCache(name, {"OPTIONS": {"MAX_BYTES": max_bytes, "MAX_ENTRIES": 1000}})
+        cache.clear()
+        self.addCleanup(cache.clear)
+        return cache
+
+    def test_total_stays_within_the_budget(self):
+        """Fifty values of 1 KB in a 10 KB cache leave at most 10 KB held."""
+        cache = self.make_cache("budget-total", 10_000)
+        for n in range(50):
+            cache.set(f"page-{n}", "x" * 1000)
+        self.assertLessEqual(cache.total_bytes, 10_000)
+
+    def test_the_least_recently_used_goes_first(self):
+        """With room for two values, reading the first keeps it: the second is dropped for the third."""
+        cache = self.make_cache("budget-lru", 2_500)
+        cache.set("first", "x" * 1000)
+        cache.set("second", "x" * 1000)
+        cache.get("first")
+        cache.set("third", "x" * 1000)
+        self.assertEqual([cache.has_key(key) for key in ["first", "second", "third"]], [True, False, True])
+
+    def test_a_value_larger_than_the_budget_is_not_kept(self):
+        """A page larger than the whole budget is not stored, and evicts nothing."""
+        cache = self.make_cache("budget-large", 2_000)
+        cache.set("small", "x" * 100)
+        cache.set("huge", "x" * 5_000)
+        self.assertEqual([cache.has_key("small"), cache.has_key("huge")], [True, False])
+
+    def test_deleting_and_replacing_keep_the_count_right(self):
+        """Replacing a value counts its new size only; deleting one gives its bytes back."""
+        cache = self.make_cache("budget-count", 100_000)
+        cache.set("a", "x" * 1000)
+        cache.set("a", "x" * 3000)
+        cache.set("b", "x" * 1000)
+        cache.delete("b")
+        only_a = self.make_cache("budget-reference", 100_000)
+        only_a.set("a", "x" * 3000)
+        self.assertEqual(cache.total_bytes, only_a.total_bytes)

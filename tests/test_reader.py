@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from treaty_app.importing import load_corpus
-from treaty_app.models import ExcerptLink, Provision, Source, Treaty
+from treaty_app.models import ExcerptLink, Source, Treaty
 
 from .factories import link, make_excerpt, make_provision, make_source, make_treaty
 

@@ -1,16 +1,18 @@
 """Corpus curation: treaties, provisions, sources, excerpts and the review of excerpt links."""
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_guards import GuardedAdminMixin, GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
 from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 from .wording import save_wording
 
 
-class ProvisionInline(admin.TabularInline):
+class ProvisionInline(GuardedTabularInline):
     model = Provision
     fields = ["position", "slug", "kind", "number", "heading", "coverage"]
     readonly_fields = ["coverage"]
@@ -19,7 +21,7 @@ class ProvisionInline(admin.TabularInline):
 
 
 @admin.register(Treaty)
-class TreatyAdmin(admin.ModelAdmin):
+class TreatyAdmin(GuardedModelAdmin):
     list_display = ["short_title", "signed_on", "status", "provision_count"]
     search_fields = ["title", "short_title", "parties"]
     list_filter = ["status"]
@@ -34,7 +36,7 @@ class TreatyAdmin(admin.ModelAdmin):
         return obj.provision_count
 
 
-class ExcerptLinkInline(admin.TabularInline):
+class ExcerptLinkInline(GuardedTabularInline):
     model = ExcerptLink
     fields = ["excerpt", "provision", "method", "reference", "state", "reviewed_by", "reviewed_at"]
     readonly_fields = ["reviewed_by", "reviewed_at"]
@@ -45,7 +47,7 @@ class ExcerptLinkInline(admin.TabularInline):
         return super().get_queryset(request).select_related("excerpt__source", "provision__treaty", "reviewed_by")
 
 
-class QuotedPassageInline(admin.TabularInline):
+class QuotedPassageInline(GuardedTabularInline):
     model = QuotedPassage
     fields = ["position", "source", "text", "source_start", "source_end"]
     readonly_fields = ["source_start", "source_end"]
@@ -53,7 +55,7 @@ class QuotedPassageInline(admin.TabularInline):
 
 
 @admin.register(Provision)
-class ProvisionAdmin(SimpleHistoryAdmin):
+class ProvisionAdmin(GuardedHistoryAdmin):
     list_display = ["label", "treaty", "heading", "coverage", "text_version", "approved_excerpts", "proposed_excerpts"]
     list_display_links = ["label"]
     list_filter = ["treaty", "coverage", "kind"]
@@ -101,7 +103,7 @@ class ProvisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(GuardedModelAdmin):
     list_display = ["display_title", "author", "outlet", "published_on", "excerpt_count"]
     list_filter = ["outlet", "language"]
     search_fields = ["title", "author", "outlet", "body"]
@@ -117,7 +119,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Excerpt)
-class ExcerptAdmin(admin.ModelAdmin):
+class ExcerptAdmin(GuardedModelAdmin):
     list_display = ["preview", "source", "start", "end"]
     list_filter = ["source"]
     search_fields = ["text"]
@@ -143,7 +145,7 @@ class ExcerptAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExcerptLink)
-class ExcerptLinkAdmin(SimpleHistoryAdmin):
+class ExcerptLinkAdmin(GuardedHistoryAdmin):
     list_display = ["provision", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
     list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
     search_fields = ["excerpt__text", "reference"]
@@ -186,3 +188,17 @@ class ExcerptLinkAdmin(SimpleHistoryAdmin):
     @admin.action(description="Reject selected links", permissions=["change"])
     def reject(self, request, queryset):
         self.review(request, queryset, ExcerptLink.State.REJECTED)
+
+
+# django.contrib.auth's own admins take the same hostile selections and ids as Glossa's.
+admin.site.unregister([User, Group])
+
+
+@admin.register(User)
+class GuardedUserAdmin(GuardedAdminMixin, UserAdmin):
+    pass
+
+
+@admin.register(Group)
+class GuardedGroupAdmin(GuardedAdminMixin, GroupAdmin):
+    pass

@@ -14,6 +14,7 @@ import hashlib
 from functools import wraps
 
 from django.core.cache import cache
+from django.http import QueryDict
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import condition
 
@@ -50,17 +51,37 @@ def content_version(request, scopes):
     return request._content_version
 
 
-def cache_key(request, etag):
-    return f"page:{etag}:{request.get_full_path()}"
+def declared_query(request, params):
+    """Only the query parameters in ``params``: what a cached view is given as request.GET.
+
+    A view cannot then depend on a parameter that its cache key leaves out."""
+    query = QueryDict(mutable=True)
+    for name in params:
+        if name in request.GET:
+            query.setlist(name, request.GET.getlist(name))
+    query._mutable = False
+    return query
 
 
-def conditional_page(view=None, *, scopes=every_scope, personal=False):
+def page_cache_key(request, etag):
+    """The page cache's key: the ETag (versions, viewer, fragment), the path, and the declared query
+    parameters' values (see declared_query), digested to a fixed length.
+
+    Anything else in the URL (``?r=1``, ``?utm_source=…``) does not make a new entry."""
+    query = sorted(request.GET.lists())
+    digest = hashlib.blake2b(repr((request.path, query)).encode(), digest_size=16)
+    return f"page:{etag}:{digest.hexdigest()}"
+
+
+def conditional_page(view=None, *, scopes=every_scope, personal=False, params=()):
     """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page.
 
     `scopes(request, **url_kwargs)` names the content scopes the page shows (None: all of them).
-    With `personal`, a signed-in user's request skips both (see the module docstring)."""
+    With `personal`, a signed-in user's request skips both (see the module docstring). `params`
+    names the query parameters the view reads (``params=("page",)``): the view sees only those,
+    and only their values make separate cache entries."""
     if view is None:
-        return lambda view: conditional_page(view, scopes=scopes, personal=personal)
+        return lambda view: conditional_page(view, scopes=scopes, personal=personal, params=tuple(params))
 
     def version(request, *args, **kwargs):
         return content_version(request, scopes(request, **kwargs))
@@ -78,7 +99,7 @@ def conditional_page(view=None, *, scopes=every_scope, personal=False):
     def cached_for_visitors(request, *args, **kwargs):
         if request.user.is_authenticated:
             return view(request, *args, **kwargs)
-        key = cache_key(request, page_etag(request, *args, **kwargs))
+        key = page_cache_key(request, page_etag(request, *args, **kwargs))
         response = cache.get(key)
         if response is None:
             response = view(request, *args, **kwargs)
@@ -90,6 +111,7 @@ def conditional_page(view=None, *, scopes=every_scope, personal=False):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        request.GET = declared_query(request, params)
         signed_in = request.user.is_authenticated
         if signed_in and personal:
             response = view(request, *args, **kwargs)

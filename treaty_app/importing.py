@@ -6,15 +6,17 @@ a curator can act on; the management commands turn it into a CommandError.
 """
 
 import datetime
+import itertools
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from . import rules
 from .cleaning import body_from_paragraphs, clean_capture
 from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty, text_digest
 from .references import find_references
@@ -75,6 +77,8 @@ def find_treaty(slug=None):
     """The treaty with this slug, or the only treaty when no slug is given."""
     treaties = Treaty.objects.all()
     if slug:
+        slug = checked(rules.clean_text, slug, field="the treaty slug",
+                       max_length=rules.max_length_of(Treaty, "slug"))
         treaties = treaties.filter(slug=slug)
     found = list(treaties[:2])
     if len(found) == 1:
@@ -86,7 +90,47 @@ def find_treaty(slug=None):
     raise CorpusError("several treaties exist: say which with --treaty SLUG.")
 
 
+def checked(rule, value, *, where="", **options):
+    """``rule(value, **options)`` from treaty_app.rules, its ValidationError turned into a CorpusError."""
+    try:
+        return rule(value, **options)
+    except ValidationError as error:
+        raise CorpusError(f"{where}{' '.join(error.messages)}") from None
+
+
 # --- Commentary sources ---------------------------------------------------------------------------
+
+# What import_source stores from its caller, each checked against the Source field of that name,
+# and how an error names it (the keyword, which is also import_source's command option).
+SOURCE_INPUTS = {"capture_name": "the file name", "title": "title", "author": "author", "outlet": "outlet",
+                 "url": "url", "language": "language", "notes": "notes"}
+
+
+def clean_source_inputs(capture, **values):
+    """The capture and the facts given for it, as import_source stores them, or a CorpusError
+    naming the capture and the first field that Source's own rules refuse (NUL, lone
+    surrogates, more characters than the field holds, an address that is not http(s))."""
+    shown_name = rules.shown(values["capture_name"])
+    cleaned = {}
+    for name, label in SOURCE_INPUTS.items():
+        try:
+            cleaned[name] = rules.clean_field_value(Source, name, values[name] or "", field=label)
+        except ValidationError as error:
+            raise CorpusError(f"{shown_name}: {' '.join(error.messages)}") from None
+    cleaned["capture"] = checked(rules.clean_text, capture, field=f"the capture {shown_name}")
+    return cleaned
+
+
+def free_source_slug(base):
+    """``base``, or ``base-2``, ``base-3``… when another source has it: two commentaries by one
+    author on one day under one title are still two sources."""
+    max_length = rules.max_length_of(Source, "slug")
+    base = base[:max_length].strip("-") or "source"
+    for number in itertools.count(1):
+        suffix = f"-{number}" if number > 1 else ""
+        candidate = base[: max_length - len(suffix)].rstrip("-") + suffix
+        if not Source.objects.filter(slug=candidate).exists():
+            return candidate
 
 
 @transaction.atomic
@@ -111,7 +155,12 @@ def import_source(
     Returns (source, report). Existing review decisions are never overwritten.
     """
     report = ImportReport()
-    paragraphs = clean_capture(capture, title=title or None, author=author or None)
+    facts = clean_source_inputs(
+        capture, capture_name=capture_name, title=title, author=author, outlet=outlet, url=url,
+        language=language or "en", notes=notes,
+    )
+    capture_name = facts.pop("capture_name")
+    paragraphs = clean_capture(facts["capture"], title=facts["title"] or None, author=facts["author"] or None)
     if not paragraphs:
         raise CorpusError(f"{capture_name}: no article text is left once the site chrome is removed.")
     body = body_from_paragraphs(paragraphs)
@@ -122,19 +171,17 @@ def import_source(
             f"{capture_name}: a different capture with this name is already loaded; "
             "excerpts point into its text, so it is not replaced. Import the new capture under another name."
         )
-    slug = slug or slugify(f"{author} {published_on or ''} {title or outlet}")[:50].strip("-") or slugify(capture_name)
-    facts = {
-        "slug": existing.slug if existing else slug,
-        "title": title or "",
-        "author": author or "",
-        "outlet": outlet or "",
-        "published_on": published_on,
-        "url": url or "",
-        "language": language or "en",
-        "notes": notes or "",
-        "body": body,
-        "capture": capture,
-    }
+    if existing:
+        slug = existing.slug
+    elif slug:
+        slug = checked(rules.clean_text, slug, where=f"{capture_name}: ", field="slug",
+                       max_length=rules.max_length_of(Source, "slug"))
+        if Source.objects.filter(slug=slug).exists():
+            raise CorpusError(f"{capture_name}: the slug {slug!r} belongs to another source already: choose another.")
+    else:
+        derived = slugify(f"{facts['author']} {published_on or ''} {facts['title'] or facts['outlet']}")
+        slug = free_source_slug(derived or slugify(capture_name))
+    facts |= {"slug": slug, "published_on": published_on, "body": body}
     created = existing is None
     source = existing or Source(capture_name=capture_name)
     # Saved only when something differs, so a rerun writes nothing and invalidates no page.
@@ -198,12 +245,29 @@ def read_corpus_manifest(corpus_dir):
 
 
 def read_capture(path):
+    """The text of a UTF-8 file, line ends made \\n; a CorpusError names the file, line and column
+    of the first thing in it that cannot be stored (bytes that are not UTF-8, such as an encoded
+    lone surrogate, or a NUL character)."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         raise CorpusError(f"{path}: no such file.") from None
+    except OSError as error:
+        raise CorpusError(f"{path}: cannot be read ({error.strerror}).") from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise CorpusError(f"{path}: not UTF-8 text (byte {error.start}).") from None
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        raise CorpusError(
+            f"{path}, line {line}, column {column}: not UTF-8 text (byte {error.start}): save the file as UTF-8."
+        ) from None
+    # The universal newlines of a file opened as text, which the stored captures were read with.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if (bad := rules.find_bad_character(text)) is not None:
+        raise CorpusError(f"{path}, line {bad.line}, column {bad.column}: the file contains {bad.name}; {bad.advice}.")
+    return text
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from . import rules
+
 
 class ContentVersion(models.Model):
     """A counter per scope of content that goes up with every change pages in that scope show.
@@ -246,6 +248,14 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("reader:source", args=[self.slug])
+
+    @property
+    def web_url(self):
+        """The url to link to, or "" when it is not an http(s) address (a row stored before the rule)."""
+        try:
+            return rules.clean_url(self.url, field="url")
+        except ValidationError:
+            return ""
 
 
 def text_digest(text):

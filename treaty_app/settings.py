@@ -6,7 +6,7 @@ and an embedded SQLite file when no DATABASE_URL is given.
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -63,6 +63,57 @@ def database_settings(url):
     raise ImproperlyConfigured(f"DATABASE_URL must start with postgres:// or sqlite://, not {parts.scheme!r}.")
 
 
+def site_url_setting(value, *, debug, allowed_hosts):
+    """SITE_URL: the scheme and host that every absolute URL Glossa gives out names.
+
+    Unset, it is http://127.0.0.1:8000 under DEBUG (what `make run` serves), and otherwise
+    https:// and the first of ALLOWED_HOSTS when that is one host name (production answers
+    on HTTPS only, see SECURE_SSL_REDIRECT); a wildcard there leaves no host to choose, so
+    Glossa refuses to start rather than guess."""
+    if value:
+        parts = urlsplit(value)
+        if (parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}
+                or parts.query or parts.fragment or parts.username is not None):
+            raise ImproperlyConfigured(
+                f"SITE_URL must be a scheme and a host such as https://glossa.example, not {value!r}."
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+    if debug:
+        return "http://127.0.0.1:8000"
+    host = allowed_hosts[0] if allowed_hosts else ""
+    if not host or "*" in host or host.startswith("."):
+        raise ImproperlyConfigured(
+            "SITE_URL is not set, and the first of ALLOWED_HOSTS is not a single host name to take it from: "
+            "set SITE_URL, e.g. SITE_URL=https://glossa.example."
+        )
+    return f"https://{host}"
+
+
+def mailers_setting(url):
+    """MAILERS for an EMAIL_URL: smtp://user:password@host:port (STARTTLS unless ?tls=off, port 587 by
+    default), smtps://… (TLS from the first byte, port 465), or console:// (mail printed, for development).
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"EMAIL_URL must look like smtp://user:password@host:587, smtps://… or console://, not {parts.scheme!r}."
+        )
+    implicit_tls = parts.scheme == "smtps"
+    options = {
+        "host": parts.hostname,
+        "port": parts.port or (465 if implicit_tls else 587),
+        "username": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "use_ssl": implicit_tls,
+        "use_tls": not implicit_tls and dict(parse_qsl(parts.query)).get("tls", "on") != "off",
+        # A mail server that does not answer must not hold a web worker for long.
+        "timeout": 10,
+    }
+    return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options}}
+
+
 DEBUG = env_flag("DEBUG")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -76,6 +127,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = site_url_setting(os.environ.get("SITE_URL", ""), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -147,13 +199,20 @@ USE_TZ = True
 
 CACHES = {
     # Each process's own memory: pages keyed on the content version (caching.py) need no sharing.
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Bounded in bytes: one page of a busy provision weighs as much as a thousand small ones.
+    "default": {
+        "BACKEND": "treaty_app.cache_backends.ByteBudgetLocMemCache",
+        "OPTIONS": {"MAX_BYTES": int(os.environ.get("PAGE_CACHE_MB", "64")) * 2**20},
+    },
     # Rendered public annotation cards, keyed on a digest of what they show (treaty_app/views.py):
     # room for the cards of the busiest provisions.
     "cards": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "treaty_app.cache_backends.ByteBudgetLocMemCache",
         "LOCATION": "cards",
-        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000"))},
+        "OPTIONS": {
+            "MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000")),
+            "MAX_BYTES": int(os.environ.get("CARD_CACHE_MB", "32")) * 2**20,
+        },
     },
 }
 
@@ -170,6 +229,15 @@ STORAGES = {
         )
     },
 }
+
+# No EMAIL_URL, no mailer: sending fails loudly instead of appearing to work. Password reset mails a
+# link, so it is offered only where mail can be sent (treaty_app/accounts.py); elsewhere a curator
+# sets a new password.
+MAILERS = mailers_setting(os.environ["EMAIL_URL"]) if os.environ.get("EMAIL_URL") else {}
+PASSWORD_RESET_ENABLED = "default" in MAILERS
+# mail.W001 says that sending without a default mailer fails: without EMAIL_URL, that is the intent.
+SILENCED_SYSTEM_CHECKS = [] if PASSWORD_RESET_ENABLED else ["mail.W001"]
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", f"Glossa <noreply@{urlsplit(SITE_URL).hostname}>")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotations:home"

@@ -27,6 +27,7 @@ reader_patterns = (
 urlpatterns = [
     path("", include(reader_patterns)),
     path("workspace/", include("annotations.urls")),
+    path("accounts/", include("treaty_app.accounts")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ from .caching import conditional_page, shared_scope, treaty_scopes
 from .marking import paragraph_runs
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
+from .site import absolute_url
 
 
 @require_safe
@@ -73,7 +74,7 @@ def provision_detail(request, treaty_slug, provision_slug):
         "references": [(*ref.other_side(provision), ref.note) for ref in CrossReference.objects.touching(provision)],
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
-        "page_url": request.build_absolute_uri(provision.get_absolute_url()),
+        "page_url": absolute_url(provision.get_absolute_url()),
         # Reversing a URL per tag per annotation cost more than the rest of a thousand-annotation page.
         "tag_root": tag_root,
     }

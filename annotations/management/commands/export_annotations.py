@@ -8,8 +8,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.exporting import export_scope, write_collection, write_csv
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+from treaty_app.site import site_url
 
 LABELS = {
     "live": "Glossa annotations: all not deleted",
@@ -31,8 +30,8 @@ class Command(BaseCommand):
             "output", help="The file to write (replaced only once complete), or - for standard output."
         )
         parser.add_argument(
-            "--base-url", default=DEFAULT_BASE_URL,
-            help=f"The site's public address; every id is an IRI under it (default {DEFAULT_BASE_URL}).",
+            "--base-url",
+            help="The site's public address; every id is an IRI under it (default: the SITE_URL setting).",
         )
         scope = parser.add_mutually_exclusive_group()
         scope.add_argument(
@@ -49,6 +48,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, output, base_url, scope, output_format, **options):
+        base_url = base_url or site_url()
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise CommandError(

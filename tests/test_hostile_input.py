@@ -1,0 +1,230 @@
+"""Issue 14: hostile input gets a clear 4xx with a sentence a person can act on, never a 500.
+
+The shared field rules (treaty_app/rules.py), the admin guards every ModelAdmin derives from
+(treaty_app/admin_guards.py) and the JSON-LD page numbers. Commands and importers: test_importing.py.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.test import SimpleTestCase, TestCase
+from django.urls import reverse
+
+from annotations.models import Tag
+from treaty_app import rules
+from treaty_app.admin_guards import GuardedAdminMixin, GuardedFieldsMixin
+from treaty_app.models import Excerpt, Provision, Source
+
+from .factories import make_annotation, make_provision, make_source, make_user
+
+HUGE = str(10**20)
+
+
+def code_of(rule, *args, **kwargs):
+    """The ValidationError code a rule raises, or None when it accepts the value."""
+    try:
+        rule(*args, **kwargs)
+    except ValidationError as error:
+        return error.code
+    return None
+
+
+class TextRuleTests(SimpleTestCase):
+    def test_codes(self):
+        """NUL, lone surrogates and over-long text each have their own code; clean text passes."""
+        cases = {
+            "a\x00b": "nul", "half \udcff": "surrogate", "x" * 21: "max_length", "Plain text ✓": None,
+        }
+        self.assertEqual({value: code_of(rules.clean_text, value, field="note", max_length=20) for value in cases},
+                         cases)
+
+    def test_message_names_field_line_and_column(self):
+        """The message says which field, where, and what to do."""
+        with self.assertRaisesMessage(ValidationError,
+                                      "the note contains a NUL character (U+0000) at line 2, column 4: remove it."):
+            rules.clean_text("first\nsec\x00ond", field="the note")
+
+    def test_bad_character_position(self):
+        """find_bad_character counts lines and columns from 1, in characters."""
+        found = rules.find_bad_character("ab\nçd\ud800")
+        self.assertEqual((found.index, found.line, found.column), (5, 2, 3))
+
+
+class UrlRuleTests(SimpleTestCase):
+    def test_only_web_addresses(self):
+        """http and https pass; javascript:, data:, ftp: and malformed addresses are refused with a code."""
+        cases = {
+            "https://glossa.example/a?b=c": None, "http://example.org": None, "": None,
+            "javascript:alert(1)//X": "url_scheme", "JaVaScRiPt:alert(1)": "url_scheme",
+            "data:text/html,<b>x</b>": "url_scheme", "ftp://example.org/file": "url_scheme",
+            "https://": "url", "https://exa mple.org": "url",
+        }
+        self.assertEqual({value: code_of(rules.clean_url, value, field="url") for value in cases}, cases)
+
+    def test_message(self):
+        """The refusal quotes the address and says what is accepted."""
+        with self.assertRaisesMessage(
+            ValidationError, "url must be a web address starting with http:// or https://, not “javascript:alert(1)//X”."
+        ):
+            rules.clean_url("javascript:alert(1)//X", field="url")
+
+
+class IntegerRuleTests(SimpleTestCase):
+    def test_codes(self):
+        """Only ASCII digits make a number, within the bounds; superscripts and other digits do not."""
+        cases = {"7": None, " 12 ": None, "²": "integer", "١٢": "integer", "1.5": "integer", "": "integer",
+                 "0": "min_value", "101": "max_value", "9" * 5000: "max_value", "-" + "9" * 5000: "min_value"}
+        self.assertEqual(
+            {value: code_of(rules.clean_integer, value, field="page", minimum=1, maximum=100) for value in cases},
+            cases,
+        )
+
+    def test_booleans_are_not_numbers(self):
+        """True is an int to Python, not to a person."""
+        self.assertEqual(code_of(rules.clean_integer, True, field="page"), "integer")
+
+    def test_declared_bounds(self):
+        """Bounds come from the declared type, the same on every database; a relation takes its target's."""
+        bounds = [rules.integer_bounds(field) for field in [
+            Provision._meta.get_field("position"), Excerpt._meta.get_field("start"), Source._meta.pk,
+            Provision._meta.get_field("treaty"), Source._meta.get_field("title"),
+        ]]
+        self.assertEqual(bounds, [(0, 32767), (0, 2147483647), (-(2**63), 2**63 - 1), (-(2**63), 2**63 - 1),
+                                  (None, None)])
+
+
+class FieldRuleTests(SimpleTestCase):
+    def test_model_field_limits(self):
+        """clean_field_value applies the rule and the limit the model field declares."""
+        cases = [(Source, "title", "x" * 301), (Source, "url", "javascript:x"), (Provision, "position", 40000),
+                 (Source, "title", "x" * 300)]
+        self.assertEqual([code_of(rules.clean_field_value, *case) for case in cases],
+                         ["max_length", "url_scheme", "max_value", None])
+
+
+class StoredUrlTests(TestCase):
+    def test_a_stored_javascript_url_is_not_a_link(self):
+        """A source url stored before the http(s) rule (or behind its back) is not rendered as a link."""
+        source = make_source(url="javascript:alert(1)//X")
+        self.assertNotContains(self.client.get(source.get_absolute_url()), 'href="javascript:')
+
+
+class AdminGuardTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.curator = make_user("cora", role="Curators", is_staff=True, is_superuser=True)
+        cls.provision = make_provision(text="Some wording to annotate here.", number=1)
+        cls.annotation = make_annotation(cls.provision, cls.curator, 0, 4)
+        cls.changelist = reverse("admin:annotations_annotation_changelist")
+
+    def setUp(self):
+        self.client.force_login(self.curator)
+
+    def test_every_admin_is_guarded(self):
+        """Every registered ModelAdmin, and each of its inlines, derives from the guards."""
+        unguarded = [
+            type(model_admin).__name__ for model_admin in admin.site._registry.values()
+            if not isinstance(model_admin, GuardedAdminMixin)
+        ] + [
+            inline.__name__ for model_admin in admin.site._registry.values() for inline in model_admin.inlines
+            if not issubclass(inline, GuardedFieldsMixin)
+        ]
+        self.assertEqual(unguarded, [])
+
+    def test_impossible_date_drill_down_is_a_400(self):
+        """F3: a year no date holds, the year 9999 and a 30 February answer 400 with the reason."""
+        cases = {
+            f"created_at__year={HUGE}": f"The year must be at most 9998, not {HUGE}.",
+            "created_at__year=9999": "The year must be at most 9998, not 9999.",
+            "created_at__year=2024&created_at__month=2&created_at__day=30": "2024-02-30 is not a date.",
+            "created_at__year=²": "The year must be a whole number written with the digits 0 to 9",
+        }
+        for query, message in cases.items():
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(f"{self.changelist}?{query}"), message, status_code=400)
+
+    def test_a_real_date_drill_down_still_lists(self):
+        """A year, month and day that exist list the annotations of that day."""
+        day = self.annotation.created_at
+        query = f"created_at__year={day.year}&created_at__month={day.month}&created_at__day={day.day}"
+        self.assertContains(self.client.get(f"{self.changelist}?{query}"), f"annotation/{self.annotation.pk}/change/")
+
+    def test_impossible_selection_is_a_400(self):
+        """F4: an action on ids such as abc or 10**20 answers 400 and says to select again."""
+        targets = {
+            self.changelist: ("hide", "annotation"),
+            reverse("admin:treaty_app_excerptlink_changelist"): ("approve", "excerpt link"),
+            reverse("admin:auth_user_changelist"): ("delete_selected", "user"),
+        }
+        for url, (action, name) in targets.items():
+            for value in ["abc", HUGE, "1\x00"]:
+                with self.subTest(url=url, value=value):
+                    response = self.client.post(url, {"action": action, "index": "0", "_selected_action": [value]})
+                    self.assertContains(response, f"which cannot be the id of any {name}", status_code=400)
+
+    def test_impossible_parent_is_a_form_error(self):
+        """F5: a tag's parent given as 10**20 or abc is a form error, shown again without a crash."""
+        for value in [HUGE, "abc"]:
+            with self.subTest(parent=value):
+                response = self.client.post(reverse("admin:annotations_tag_add"),
+                                            {"name": "n", "slug": "n", "colour": "#000000", "parent": value})
+                self.assertEqual(response.context["adminform"].form.errors.as_data()["parent"][0].code,
+                                 "invalid_choice")
+
+    def test_impossible_tags_are_a_form_error(self):
+        """Many-to-many ids that no column can hold are a form error, shown again without a crash."""
+        url = reverse("admin:annotations_annotation_change", args=[self.annotation.pk])
+        for value in [HUGE, "abc"]:
+            with self.subTest(tags=value):
+                response = self.client.post(url, {"visibility": "team", "tags": [value]})
+                self.assertEqual(response.context["adminform"].form.errors.as_data()["tags"][0].code,
+                                 "invalid_pk_value")
+
+    def test_impossible_history_version_is_a_404(self):
+        """F6: a history URL whose object or version is not an id is a 404."""
+        pk = self.annotation.pk
+        for path in [f"{pk}/history/abc/", f"{pk}/history/{HUGE}/", "abc/history/", "abc/history/1/"]:
+            with self.subTest(path=path):
+                self.assertEqual(self.client.get(f"{self.changelist}{path}").status_code, 404)
+
+    def test_nul_in_a_list_address_is_a_400(self):
+        """A NUL in a search or filter (which PostgreSQL refuses in any query) answers 400."""
+        for query in ["q=%00", "visibility=%00", "%00=1"]:
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(f"{self.changelist}?{query}"), "contains a NUL character",
+                                    status_code=400)
+
+    def test_integers_are_held_to_the_declared_range(self):
+        """A provision position beyond smallint is refused on SQLite too, as PostgreSQL would refuse it."""
+        provision = self.provision
+        data = {"treaty": provision.treaty_id, "kind": provision.kind, "number": 1, "position": 40000,
+                "slug": provision.slug, "coverage": provision.coverage, "text": provision.text,
+                "quoted_passages-TOTAL_FORMS": 0, "quoted_passages-INITIAL_FORMS": 0,
+                "excerpt_links-TOTAL_FORMS": 0, "excerpt_links-INITIAL_FORMS": 0}
+        response = self.client.post(reverse("admin:treaty_app_provision_change", args=[provision.pk]), data)
+        self.assertEqual(response.context["adminform"].form.errors.as_data()["position"][0].code, "max_value")
+
+    def test_source_url_must_be_a_web_address(self):
+        """The source form takes only http(s) addresses: ftp:, which Django's URL field allows, is refused."""
+        source = make_source()
+        data = {"slug": source.slug, "title": source.title, "language": "en", "url": "ftp://example.org/a"}
+        response = self.client.post(reverse("admin:treaty_app_source_change", args=[source.pk]), data)
+        self.assertEqual(response.context["adminform"].form.errors.as_data()["url"][0].code, "url_scheme")
+
+
+class ExportPageNumberTests(TestCase):
+    def test_superscript_page_gets_a_sentence(self):
+        """A page number in superscript digits, which str.isdigit() accepts, is a 400 in plain words."""
+        response = self.client.get(reverse("reader:annotations-export"), {"page": "²"})
+        self.assertEqual(
+            (response.status_code, response.json()),
+            (400, {"error": "page must be a whole number written with the digits 0 to 9, not “²”."}),
+        )
+
+
+
+class PublicQueryTests(TestCase):
+    def test_nul_in_the_tag_page_provision_is_a_404(self):
+        """?provision= with a NUL (a database error on PostgreSQL) is no provision: 404."""
+        Tag.objects.create(name="naval", slug="naval")
+        response = self.client.get(reverse("reader:tag", args=["naval"]), {"provision": "art-1\x00"})
+        self.assertEqual(response.status_code, 404)

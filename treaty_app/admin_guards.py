@@ -1,0 +1,186 @@
+"""Admin bases that answer hostile input with a clear 4xx instead of a 500.
+
+The admin passes some values from the browser to the database unchecked: the ids of the rows an
+action is to act on, a changelist's date drill-down, a history version in the URL, the ids typed
+into foreign-key and many-to-many fields (and shown again when the form has errors). An id such
+as ``abc`` or ``10**20``, or a year of 21 digits, then fails in the database driver (ValueError,
+OverflowError, a numeric-out-of-range error on PostgreSQL). Every ModelAdmin and inline of Glossa
+derives from the classes here, which check those values with treaty_app.rules first. Integer
+form fields are held to the range their model field declares on every database, so SQLite
+refuses what PostgreSQL would, and URL fields take only http(s) addresses.
+"""
+
+from datetime import date, timedelta
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.http import Http404
+from django.template.response import TemplateResponse
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import rules
+
+# The years, months and days a changelist's date hierarchy can list: the year 9999 has no end
+# Python's dates can express, so it cannot be listed either.
+DATE_PARTS = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
+
+
+def is_key(model_field, value):
+    """Whether ``value`` is something ``model_field`` (a key column) can hold."""
+    try:
+        rules.clean_key(value, model_field=model_field)
+    except ValidationError:
+        return False
+    return True
+
+
+class KeyChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that refuses an id its column cannot hold before querying for it."""
+
+    def key_field(self):
+        opts = self.queryset.model._meta
+        return opts.get_field(self.to_field_name) if self.to_field_name else opts.pk
+
+    def to_python(self, value):
+        if (value not in self.empty_values and not isinstance(value, models.Model)
+                and not is_key(self.key_field(), value)):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        # The autocomplete widget looks the submitted id up to show it again beside the error.
+        if data in self.empty_values or is_key(self.key_field(), data):
+            return data
+        return None
+
+
+class KeyMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField that refuses ids their column cannot hold before querying."""
+
+    key_field = KeyChoiceField.key_field
+
+    def _check_values(self, value):
+        for pk in value:
+            if not is_key(self.key_field(), pk):
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": rules.shown(pk)})
+        return super()._check_values(value)
+
+    def bound_data(self, data, initial):
+        if not isinstance(data, (list, tuple)):
+            return data
+        return [pk for pk in data if is_key(self.key_field(), pk)]
+
+
+def hold_to_declared_range(db_field, formfield):
+    """Give an integer form field the bounds of its model field's declared type."""
+    minimum, maximum = rules.integer_bounds(db_field)
+    if minimum is not None:
+        formfield.validators.append(MinValueValidator(minimum))
+    if maximum is not None:
+        formfield.validators.append(MaxValueValidator(maximum))
+
+
+class GuardedFieldsMixin:
+    """For ModelAdmins and inlines: key fields, integer fields and URL fields checked as above."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if isinstance(formfield, forms.IntegerField) and isinstance(db_field, models.IntegerField):
+            hold_to_declared_range(db_field, formfield)
+        if isinstance(formfield, forms.URLField):
+            formfield.validators.append(rules.validate_web_url)
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", KeyChoiceField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", KeyMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def date_hierarchy_problem(field_path, query):
+    """What is wrong with a changelist's date drill-down (``<field>__year`` and so on), or None."""
+    parts = {}
+    for part, (minimum, maximum) in DATE_PARTS.items():
+        if values := query.getlist(f"{field_path}__{part}"):
+            try:
+                parts[part] = rules.clean_integer(values[-1], field=f"The {part}", minimum=minimum, maximum=maximum)
+            except ValidationError as error:
+                return error.messages[0]
+    if "year" in parts:
+        try:
+            date(parts["year"], parts.get("month", 1), parts.get("day", 1)) + timedelta(days=1)
+        except ValueError:
+            return f"{parts['year']}-{parts.get('month', 1):02}-{parts.get('day', 1):02} is not a date."
+    return None
+
+
+class GuardedAdminMixin(GuardedFieldsMixin):
+    """For ModelAdmins: also the changelist's query, the action selection and the history URLs."""
+
+    def bad_request(self, request, message):
+        """A 400 page in the admin's style that says what was wrong and leads back to the list."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "This request cannot be carried out",
+            "message": message,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/bad_request.html", context, status=400)
+
+    def changelist_view(self, request, extra_context=None):
+        for name, value in request.GET.lists():
+            for text in [name, *value]:
+                if (bad := rules.find_bad_character(text)) is not None:
+                    return self.bad_request(request, f"The address of this list contains {bad.name}: "
+                                                     "remove it from the filters or the search.")
+        if self.date_hierarchy and (problem := date_hierarchy_problem(self.date_hierarchy, request.GET)):
+            return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
+        return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset, *args, **kwargs):
+        for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+            if not is_key(self.model._meta.pk, value):
+                return self.bad_request(
+                    request,
+                    f"The selection holds “{rules.shown(value)}”, which cannot be the id of any "
+                    f"{self.model._meta.verbose_name}: go back to the list and select again.",
+                )
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_key(self.model._meta.pk, unquote(object_id)):
+            raise Http404(f"There is no {self.model._meta.verbose_name} with this id.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute).model
+        if not (is_key(self.model._meta.pk, unquote(object_id)) and is_key(history._meta.pk, unquote(version_id))):
+            raise Http404(f"There is no such version of this {self.model._meta.verbose_name}.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        # No stored text holds a NUL, and PostgreSQL refuses one in a query: nothing can match.
+        if rules.find_bad_character(search_term) is not None:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class GuardedModelAdmin(GuardedAdminMixin, admin.ModelAdmin):
+    pass
+
+
+class GuardedHistoryAdmin(GuardedAdminMixin, SimpleHistoryAdmin):
+    pass
+
+
+class GuardedTabularInline(GuardedFieldsMixin, admin.TabularInline):
+    pass
