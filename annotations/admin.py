@@ -225,7 +225,7 @@ class AnnotationAdmin(GuardedHistoryAdmin):
     @admin.display(description="On")
     def target_label(self, obj):
         if obj.provision_id:
-            return obj.provision.label
+            return f"{obj.provision.label}, {obj.provision.treaty.short_title}"
         if obj.excerpt_id:
             return f"Excerpt of {obj.excerpt.source.display_title}"
         return "Reply"

@@ -14,8 +14,11 @@ ROLE_PERMISSIONS = {
         "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
                         "hide_annotation", "publish_annotation",
                         "view_tag", "add_tag", "change_tag", "delete_tag"],
-        "treaty_app": ["view_treaty", "change_treaty",
-                       "view_provision", "change_provision",
+        # Curators add a second treaty and its provisions (the 1961 treaty beside the 2024 one).
+        "treaty_app": ["view_treaty", "add_treaty", "change_treaty",
+                       "view_provision", "add_provision", "change_provision",
+                       "view_crossreference", "add_crossreference", "change_crossreference",
+                       "delete_crossreference",
                        "view_source", "change_source",
                        "view_excerpt", "add_excerpt", "change_excerpt",
                        "view_excerptlink", "add_excerptlink", "change_excerptlink", "delete_excerptlink",

@@ -50,3 +50,37 @@ class CuratorAdminTests(TestCase):
         self.client.force_login(self.analyst)
         response = self.client.get(reverse("admin:annotations_annotation_changelist"))
         self.assertEqual(response.status_code, 302)
+
+
+class SecondTreatyTests(TestCase):
+    """Curators, not only superusers, add a treaty and its provisions, and link provisions across treaties."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.curator = make_user("cora", role="Curators", is_staff=True)
+
+    def test_a_curator_adds_a_treaty_with_a_provision_and_a_cross_reference(self):
+        from treaty_app.models import CrossReference, Provision, Treaty
+
+        self.client.force_login(self.curator)
+        response = self.client.post(reverse("admin:treaty_app_treaty_add"), {
+            "slug": "ussr-dprk-1961", "title": "Treaty of Friendship, Cooperation and Mutual Assistance",
+            "short_title": "USSR–DPRK Treaty (1961)", "parties": "USSR; DPRK", "status": "terminated",
+            "provisions-TOTAL_FORMS": 1, "provisions-INITIAL_FORMS": 0,
+            "provisions-0-position": 1, "provisions-0-slug": "art-1", "provisions-0-kind": "article",
+            "provisions-0-number": 1, "provisions-0-heading": "Mutual assistance", "_save": "Save",
+        })
+        self.assertEqual(response.status_code, 302, response.content.decode()[:2000])
+        old = Provision.objects.get(treaty__slug="ussr-dprk-1961", slug="art-1")
+        new = Provision.objects.get(treaty__slug="dprk-russia-2024", slug="art-4")
+        response = self.client.post(reverse("admin:treaty_app_crossreference_add"), {
+            "provision": new.pk, "target": old.pk, "note": "Its predecessor's assistance clause.", "_save": "Save",
+        })
+        self.assertEqual(response.status_code, 302)
+        self.assertTrue(CrossReference.objects.filter(provision=new, target=old).exists())
+        listing = self.client.get(reverse("admin:treaty_app_crossreference_changelist")).content.decode()
+        self.assertIn("Article 1, USSR–DPRK Treaty (1961)", listing)
+        links = self.client.get(reverse("admin:treaty_app_excerptlink_changelist")).content.decode()
+        self.assertIn('<td class="field-treaty">DPRK–Russia Treaty (2024)</td>', links)
+        self.assertEqual(Treaty.objects.count(), 2)

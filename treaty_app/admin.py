@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from .admin_guards import GuardedAdminMixin, GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
-from .models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 from .wording import save_wording
 
 
@@ -146,7 +146,7 @@ class ExcerptAdmin(GuardedModelAdmin):
 
 @admin.register(ExcerptLink)
 class ExcerptLinkAdmin(GuardedHistoryAdmin):
-    list_display = ["provision", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
+    list_display = ["provision", "treaty", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
     list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
     search_fields = ["excerpt__text", "reference"]
     list_select_related = ["provision__treaty", "excerpt__source", "reviewed_by"]
@@ -156,6 +156,10 @@ class ExcerptLinkAdmin(GuardedHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("excerpt__source__body", "excerpt__source__capture")
+
+    @admin.display(description="Treaty", ordering="provision__treaty")
+    def treaty(self, obj):
+        return obj.provision.treaty.short_title
 
     @admin.display(description="Excerpt")
     def excerpt_preview(self, obj):
@@ -192,6 +196,25 @@ class ExcerptLinkAdmin(GuardedHistoryAdmin):
 
 # django.contrib.auth's own admins take the same hostile selections and ids as Glossa's.
 admin.site.unregister([User, Group])
+
+
+@admin.register(CrossReference)
+class CrossReferenceAdmin(GuardedModelAdmin):
+    """Curated pointers between provisions (also across treaties), or to one Glossa does not hold."""
+
+    list_display = ["provision", "from_treaty", "other_end", "note"]
+    list_filter = ["provision__treaty"]
+    search_fields = ["note", "external_label", "provision__heading", "target__heading"]
+    list_select_related = ["provision__treaty", "target__treaty"]
+    autocomplete_fields = ["provision", "target"]
+
+    @admin.display(description="Treaty", ordering="provision__treaty")
+    def from_treaty(self, obj):
+        return obj.provision.treaty.short_title
+
+    @admin.display(description="To")
+    def other_end(self, obj):
+        return obj.target.label_in(obj.provision.treaty) if obj.target_id else obj.external_label
 
 
 @admin.register(User)
