@@ -228,3 +228,65 @@ class PublicQueryTests(TestCase):
         Tag.objects.create(name="naval", slug="naval")
         response = self.client.get(reverse("reader:tag", args=["naval"]), {"provision": "art-1\x00"})
         self.assertEqual(response.status_code, 404)
+
+
+class WorkspaceInputTests(TestCase):
+    """Plain input an analyst can send: a clear 4xx with a message, and nothing stored changes."""
+
+    TEXT = "The Parties shall consult each other in a state of war without delay."
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.provision = make_provision(text=cls.TEXT, number=4)
+        cls.ana = make_user("ana")
+        cls.create = reverse("annotations:create", args=[cls.provision.treaty.slug, "art-4"])
+
+    def setUp(self):
+        self.client.force_login(self.ana)
+
+    def data(self, **overrides):
+        words = "state of war"
+        start = self.TEXT.index(words)
+        return {"exact": words, "start": start, "end": start + len(words), "body": "A note.", "visibility": "team",
+                **overrides}
+
+    def test_an_impossible_tag_number_is_a_422_with_a_message(self):
+        """F1: tags=10**20 on create and on edit."""
+        from annotations import writes
+        from annotations.models import Annotation
+
+        for headers in ({}, {"HX-Request": "true"}):
+            with self.subTest(htmx=bool(headers)):
+                response = self.client.post(self.create, self.data(tags=["100000000000000000000"]), headers=headers)
+                self.assertContains(response, "is not a valid value", status_code=422)
+        self.assertFalse(Annotation.objects.exists())
+        note = writes.create(author=self.ana, target=self.provision, start=0, end=3, exact="The", body="Kept.")
+        edit = reverse("annotations:edit", args=[note.pk])
+        response = self.client.post(edit, {"body": "Changed.", "tags": ["100000000000000000000"], "version": note.version})
+        self.assertContains(response, "is not a valid value", status_code=422)
+        self.assertEqual(Annotation.objects.get(pk=note.pk).body, "Kept.")
+
+    def test_a_new_tag_named_like_a_curators_tag_is_that_tag(self):
+        """F2: the curator's “Sanctions regime” (slug sanctions-custom) is reused, whatever the case."""
+        tag = Tag.objects.create(name="Sanctions regime", slug="sanctions-custom")
+        for name in ("Sanctions regime", "sanctions REGIME"):
+            with self.subTest(name):
+                response = self.client.post(self.create, self.data(new_tags=name))
+                self.assertEqual(response.status_code, 302)
+        self.assertEqual(Tag.objects.count(), 1)
+        self.assertEqual(set(tag.annotations.values_list("body", flat=True)), {"A note."})
+        self.assertEqual(tag.annotations.count(), 2)
+
+    def test_bad_hidden_fields_say_so(self):
+        """excerpt=abc on create, version=abc or none on edit: a 422 whose message a person can read."""
+        from annotations import writes
+
+        response = self.client.post(self.create, self.data(excerpt="abc"))
+        self.assertContains(response, "The selection could not be read. Select the words again.", status_code=422)
+        note = writes.create(author=self.ana, target=self.provision, start=0, end=3, exact="The", body="Kept.")
+        edit = reverse("annotations:edit", args=[note.pk])
+        for version in ({"version": "abc"}, {}):
+            with self.subTest(version=version):
+                response = self.client.post(edit, {"body": "Changed.", **version})
+                self.assertContains(response, "The form could not be read: reload the page and edit again.",
+                                    status_code=422)
