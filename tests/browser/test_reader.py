@@ -215,6 +215,21 @@ class PermalinkTests(ReaderTestCase):
         self.assert_not_navigated(navigations, url_may_change=True)
 
 
+    def test_printed_page_keeps_the_numbers(self):
+        """Printed, the page still shows the annotation and attribution numbers, drawn beside the words."""
+        page = self.page
+        page.goto(self.url)
+        page.emulate_media(media="print")
+        pk = self.annotation.pk
+        marker = page.locator(f"#wording a.hl-ref[href='#annotation-{pk}']")
+        expect(marker).to_be_visible()
+        self.assertEqual(marker.evaluate("(a) => getComputedStyle(a, '::after').content"), f'"{pk}"')
+        attribution = page.locator("#wording a.passage-ref[href='#attribution-1']")
+        expect(attribution).to_be_visible()
+        self.assertEqual(attribution.evaluate("(a) => getComputedStyle(a, '::after').content"), '"[1]"')
+        expect(page.locator("#attribution-1")).to_contain_text("Quoted by Konstantin Asmolov")
+
+
 class PublicPagesTests(ReaderTestCase):
     def test_reader_pages_have_no_script_errors(self):
         """Treaty page with both heat maps, a tag, a provision, a source and search: CSP enforced, nothing reported."""
