@@ -178,9 +178,16 @@ class Linker:
     def parent_id(self, annotation):
         return f"{self.page_of(annotation)}#annotation-{annotation.parent_id}"
 
+    def wording(self, provision):
+        """The element of the provision's page that holds its wording, and nothing else: its
+        textContent is the stored text that the selectors count in, so a client anchors there."""
+        return f"{self.provision(provision)}#wording"
+
     def target_source(self, annotation):
+        """What a target's selectors are relative to: the wording on a provision's page, or the
+        excerpt on its source's page (each element's textContent is the text the offsets index)."""
         if annotation.provision_id:
-            return self.provision(annotation.provision)
+            return self.wording(annotation.provision)
         return self.excerpt(annotation.excerpt)
 
 

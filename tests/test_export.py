@@ -355,7 +355,8 @@ class ShapeTests(AnnotationsInEveryState, TestCase):
             {"type": "TextualBody", "purpose": "tagging", "value": "state of war",
              "glossa:tag": f"{BASE}/tags/state-of-war/"},
         ])
-        self.assertEqual(item["target"], {"source": page, "selector": [
+        # The source is the page's wording element, whose textContent is the text the selectors index.
+        self.assertEqual(item["target"], {"source": f"{page}#wording", "selector": [
             {"type": "TextQuoteSelector", "exact": self.public.exact, "prefix": self.public.prefix,
              "suffix": self.public.suffix},
             {"type": "TextPositionSelector", "start": self.public.start, "end": self.public.end},
@@ -521,6 +522,26 @@ class RoundTripTests(AnnotationsInEveryState, TestCase):
         moved = Annotation.objects.get(pk=self.public.pk)
         self.assertEqual((moved.start, moved.text_version), (self.public.start + 24, 2))
         self.assertEqual(Annotation.objects.get(pk=self.drifted.pk).placement, "drifted")  # stays as it was
+
+    def test_provision_source_with_or_without_the_wording_fragment(self):
+        """A provision target's source imports as that provision whether it names the #wording element
+        (Glossa's exports) or only the page (exports made before the element had an id)."""
+        _, document = export("--published")
+        target = next(item for item in items(document) if pk_of(item) == self.public.pk)["target"]
+        page = f"{BASE}{self.article.get_absolute_url()}"
+        self.assertEqual(target["source"], f"{page}#wording")
+        for n, source in enumerate([f"{page}#wording", page]):
+            with self.subTest(source=source):
+                run_import({
+                    "@context": ANNO_CONTEXT, "id": f"urn:uuid:5b0c2f4e-0000-4000-8000-00000000000{n}",
+                    "type": "Annotation", "created": f"2024-06-20T11:00:0{n}Z",  # else: the same note
+                    "creator": {"type": "Person", "nickname": "bob"}, "bodyValue": f"Through {source}", "target": {**target, "source": source},
+                })
+                note = Annotation.objects.get(body=f"Through {source}")
+                self.assertEqual(
+                    (note.provision, note.excerpt, note.start, note.end),
+                    (self.article, None, self.public.start, self.public.end),
+                )
 
     def test_foreign_annotation_is_accepted(self):
         """A plain W3C annotation (another client's, one selector, no glossa: terms) imports as a team note."""

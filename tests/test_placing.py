@@ -8,6 +8,7 @@ from treaty_app.importing import import_treaty
 from treaty_app.models import Excerpt
 
 from .factories import annotation_row, make_annotation, make_provision, make_source, make_treaty, make_user
+from .pagetext import text_content
 
 OLD = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -102,6 +103,14 @@ class AuthorTests(PlacingTestCase):
         self.assertContains(response, 'name="start"')
         self.assertContains(response, "js/placing.js")
         self.assertContains(response, "Place here")
+
+    def test_new_wording_element_holds_the_stored_text(self):
+        """The element words are selected in has the new wording as its text, with or without a proposed place,
+        so that placing.js counts offsets in the same string the server checks them against."""
+        for annotation in [self.annotation, self.anchored]:
+            with self.subTest(placement=annotation.placement):
+                response = self.client.get(self.url(annotation))
+                self.assertEqual(text_content(response.content, "new-wording"), NEW)
 
     def test_workspace_card_links_to_the_page(self):
         response = self.client.get(reverse("annotations:workspace", args=["t", "art-4"]))

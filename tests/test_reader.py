@@ -3,10 +3,12 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotations.models import Annotation
 from treaty_app.importing import load_corpus
-from treaty_app.models import ExcerptLink, Source, Treaty
+from treaty_app.models import ExcerptLink, Provision, Source, Treaty
 
-from .factories import link, make_excerpt, make_provision, make_source, make_treaty
+from .factories import link, make_annotation, make_excerpt, make_provision, make_source, make_treaty, make_user
+from .pagetext import WORDING, WORDING_SPANS, text_content
 
 
 class CorpusPagesTests(TestCase):
@@ -63,6 +65,68 @@ class CorpusPagesTests(TestCase):
     def test_public_pages_refuse_writes(self):
         """The reader is read-only: a POST is refused with 405."""
         self.assertEqual(self.client.post(self.treaty.get_absolute_url()).status_code, 405)
+
+
+class PageTextTests(TestCase):
+    """The element holding a wording or an excerpt has the stored text as its text, character for character:
+    W3C selectors index that text, and a client anchors them in the element's textContent."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+        cls.full = make_provision(cls.treaty, number=90, text=WORDING, coverage=Provision.Coverage.FULL)
+        author = make_user("ana")
+        for provision, spans in [(cls.full, WORDING_SPANS), (cls.treaty.provisions.get(slug="art-4"), ["war"])]:
+            for words in spans:
+                start = provision.text.index(words)
+                make_annotation(
+                    provision, author, start, start + len(words),
+                    visibility=Annotation.Visibility.PUBLIC, review=Annotation.Review.PUBLISHED,
+                )
+
+    def test_public_wording_is_the_stored_text(self):
+        """On every provision page with wording, #wording's text is the provision's text, annotation numbers
+        and paragraph breaks included; the numbers are data-ref attributes, not text."""
+        provisions = list(Provision.objects.exclude(text=""))
+        self.assertEqual({p.coverage for p in provisions}, {"full", "quoted"})
+        for provision in provisions:
+            with self.subTest(provision=provision.slug):
+                response = self.client.get(provision.get_absolute_url())
+                self.assertEqual(text_content(response.content, "wording"), provision.text)
+        response = self.client.get(self.full.get_absolute_url())
+        for annotation in self.full.annotations.all():
+            self.assertContains(
+                response, f'<a class="hl-ref" href="#annotation-{annotation.pk}" aria-label="Annotation {annotation.pk}"'
+                f' data-ref="{annotation.pk}"></a>', html=True,
+            )
+
+    def test_quoted_passages_are_attributed_beside_the_wording(self):
+        """Each quoted passage links to a numbered attribution after the wording, naming author and source."""
+        article_4 = Provision.objects.get(treaty=self.treaty, slug="art-4")
+        passages = list(article_4.quoted_passages.select_related("source"))
+        self.assertEqual(len(passages), 2)
+        response = self.client.get(article_4.get_absolute_url())
+        self.assertNotIn("Quoted by", text_content(response.content, "wording"))
+        for n, passage in enumerate(passages, start=1):
+            with self.subTest(passage=n):
+                self.assertContains(response, f'href="#attribution-{n}" aria-label="Attribution {n}" data-ref="{n}"')
+                self.assertEqual(
+                    text_content(response.content, f"attribution-{n}"),
+                    f"Quoted by {passage.source.author} in {passage.source.display_title} ↑",
+                )
+                self.assertEqual(text_content(response.content, f"passage-{n}"), passage.text)
+
+    def test_source_page_excerpt_is_its_text(self):
+        """On each source page, the element an excerpt permalink names holds exactly the excerpt's text."""
+        checked = 0
+        for source in Source.objects.all():
+            response = self.client.get(source.get_absolute_url())
+            for excerpt in source.excerpts.filter(links__state=ExcerptLink.State.APPROVED).distinct():
+                with self.subTest(excerpt=excerpt.pk):
+                    self.assertEqual(text_content(response.content, f"excerpt-{excerpt.pk}"), excerpt.text)
+                    checked += 1
+        self.assertGreater(checked, 10)
 
 
 class PublicVisibilityTests(TestCase):

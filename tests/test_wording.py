@@ -44,7 +44,7 @@ class WordingPathTests(TestCase):
         self.assertEqual(note.original_exact, WORDS)
         self.client.logout()
         page = self.client.get(provision.get_absolute_url()).content.decode()
-        self.assertIn(f'id="hl-{note.pk}">{WORDS}</mark>', page)
+        self.assertRegex(page, rf'<mark [^>]*id="hl-{note.pk}"[^>]*>{WORDS}</mark>')
         return note
 
     def edit_in_admin(self, text):

@@ -11,6 +11,7 @@ from annotations.models import Annotation, Tag
 from treaty_app.models import ExcerptLink
 
 from .factories import annotation_row, link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
+from .pagetext import WORDING, WORDING_SPANS, text_content
 
 TEXT = (
     "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
@@ -155,6 +156,25 @@ class CreateTests(WorkspaceTestCase):
         annotation = Annotation.objects.get()
         self.assertEqual((annotation.excerpt, annotation.provision), (excerpt, None))
         self.assertContains(response, f'id="hl-{annotation.pk}"')
+
+    def test_wording_and_excerpt_elements_hold_the_stored_text(self):
+        """#wording and #excerpt-<pk> have the provision's and the excerpt's text as their text, highlights
+        and numbered markers included, so that workspace.js counts offsets in the string the server checks."""
+        provision = make_provision(self.treaty, number=90, text=WORDING, coverage="full")
+        for words in WORDING_SPANS:
+            start = WORDING.index(words)
+            make_annotation(provision, self.analyst, start, start + len(words))
+        source = make_source("Статья 4 🇰🇵 (조약) means automatic intervention, some say.")
+        excerpt = make_excerpt(source, 0, len(source.body))
+        link(excerpt, provision)
+        for words in ["🇰🇵 (조약)", "automatic intervention"]:
+            start = source.body.index(words)
+            Annotation.objects.create(excerpt=excerpt, author=self.analyst, body="On the excerpt.", visibility="team",
+                                      start=start, end=start + len(words), exact=words)
+        response = self.client.get(reverse("annotations:workspace", args=["t", "art-90"]))
+        self.assertEqual(response.content.decode().count('class="hl-ref"'), len(WORDING_SPANS) + 2)
+        self.assertEqual(text_content(response.content, "wording"), WORDING)
+        self.assertEqual(text_content(response.content, f"excerpt-{excerpt.pk}"), source.body)
 
     def test_an_unlinked_excerpt_is_refused(self):
         """An excerpt not approved for this provision cannot be the target."""

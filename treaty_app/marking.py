@@ -6,6 +6,7 @@ lets overlapping spans (a–c and b–d) render correctly in HTML. Spans are any
 start and end: annotations, or excerpts on a source's text.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 PARAGRAPH_BREAK = "\n\n"
@@ -53,19 +54,23 @@ def highlight_runs(text, spans, *, breaks=()):
 
 
 def paragraph_runs(text, spans):
-    """The runs of each paragraph of `text` (paragraphs are separated by a blank line)."""
-    breaks, offset = [], 0
+    """The runs of each paragraph of `text` (paragraphs are separated by a blank line).
+
+    Every paragraph is there, an empty one as an empty list, so that the paragraphs joined with
+    PARAGRAPH_BREAK are `text` again, character for character: a page that renders them with the
+    break between them has the stored text as its textContent, which W3C selectors count in. The
+    breaks themselves are in no paragraph, even where a span covers them."""
+    if not text:
+        return []
+    bounds, offset = [], 0
     for paragraph in text.split(PARAGRAPH_BREAK):
-        breaks += [offset, offset + len(paragraph)]
+        bounds.append((offset, offset + len(paragraph)))
         offset += len(paragraph) + len(PARAGRAPH_BREAK)
-    paragraphs, current, cut = [], [], iter(breaks[1::2])
-    paragraph_end = next(cut, len(text))
-    for run in highlight_runs(text, spans, breaks=breaks):
-        if run.start >= paragraph_end:
-            paragraphs.append(current)
-            current = []
-            paragraph_end = next(cut, len(text))
-        if run.text != PARAGRAPH_BREAK:
-            current.append(run)
-    paragraphs.append(current)
-    return [paragraph for paragraph in paragraphs if paragraph] if text else []
+    starts = [start for start, _ in bounds]
+    paragraphs = [[] for _ in bounds]
+    for run in highlight_runs(text, spans, breaks=[offset for pair in bounds for offset in pair]):
+        # Runs are cut at every paragraph's start and end, so each lies within a paragraph or a break.
+        index = bisect_right(starts, run.start) - 1
+        if run.start < bounds[index][1]:
+            paragraphs[index].append(run)
+    return paragraphs

@@ -7,21 +7,13 @@
 (function () {
   "use strict";
 
-  // Text of a container as the server sees it: everything but the [data-skip] markers.
-  function countedText(fragmentOrNode) {
-    var clone = fragmentOrNode.cloneNode(true);
-    if (clone.querySelectorAll) {
-      clone.querySelectorAll("[data-skip]").forEach(function (el) { el.remove(); });
-    }
-    return clone.textContent;
-  }
-
-  // UTF-16 length of the counted text between the container's start and a boundary point.
+  // UTF-16 length of the container's text between its start and a boundary point. A container's
+  // textContent is the stored text (markers are CSS generated content), so nothing is skipped.
   function utf16OffsetOf(container, node, offset) {
     var range = document.createRange();
     range.setStart(container, 0);
     range.setEnd(node, offset);
-    return countedText(range.cloneContents()).length;
+    return range.toString().length;
   }
 
   function toCodePoints(text, utf16Offset) {
@@ -45,12 +37,12 @@
     return clamped;
   }
 
-  // {start, end, exact, rect}: the selected words of `container`, in code points of its counted
-  // text, whitespace at either end trimmed; or null when nothing of it is selected.
+  // {start, end, exact, rect}: the selected words of `container`, in code points of its
+  // textContent, whitespace at either end trimmed; or null when nothing of it is selected.
   function spanIn(selection, container) {
     var clamped = clampedRange(selection, container);
     if (!clamped) return null;
-    var text = countedText(container);
+    var text = container.textContent;
     var start16 = utf16OffsetOf(container, clamped.startContainer, clamped.startOffset);
     var end16 = utf16OffsetOf(container, clamped.endContainer, clamped.endOffset);
     while (start16 < end16 && /\s/.test(text[start16])) start16++;
@@ -65,7 +57,6 @@
   }
 
   window.GlossaSelection = {
-    countedText: countedText,
     utf16OffsetOf: utf16OffsetOf,
     toCodePoints: toCodePoints,
     clampedRange: clampedRange,

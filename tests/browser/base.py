@@ -57,8 +57,8 @@ __all__ = [
 
 expect.set_options(timeout=10_000)
 
-# Where a string sits in a container's text as workspace.js counts it: text nodes inside [data-skip]
-# markers (the footnote-like .hl-ref links) are not part of the text.
+# Where a string sits in a container's text (its textContent, which selection.js counts in: the
+# footnote-like .hl-ref markers draw their numbers as CSS generated content, so they hold no text).
 _LOCATE = """
 function locate(selector, quote) {
   const root = document.querySelector(selector);
@@ -68,7 +68,6 @@ function locate(selector, quote) {
   const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
-    if (node.parentElement.closest("[data-skip]")) continue;
     pieces.push({node: node, base: text.length});
     text += node.data;
   }

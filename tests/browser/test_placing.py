@@ -73,7 +73,7 @@ class PlacingTests(BrowserTestCase):
             self.page.get_by_role("button", name="Place here").click()
         expect(self.page).to_have_url(f"{self.live_server_url}{self.workspace_url}#annotation-{self.annotation.pk}")
         expect(self.page.locator(".messages")).to_have_text(f"Placed again on “{TARGET}”.")
-        expect(self.page.locator("#provision-text mark.hl")).to_have_text(TARGET)
+        expect(self.page.locator("#wording mark.hl")).to_have_text(TARGET)
         expect(self.page.get_by_role("heading", name="Needs attention")).to_have_count(0)
         self.assert_placed(TARGET)
         self.assertEqual(self.annotation.history.first().history_user, self.analyst)

@@ -196,8 +196,11 @@ class PermalinkTests(ReaderTestCase):
         navigations = self.watch_navigation()
         mark = page.locator(f"mark.hl#hl-{pk}")
         expect(mark).to_have_text(QUOTE)
-        marker = page.locator(f".provision-text a.hl-ref[href='#annotation-{pk}']")
-        expect(marker).to_have_text(str(pk))
+        marker = page.locator(f"#wording a.hl-ref[href='#annotation-{pk}']")
+        # The number is drawn by the CSS, so the wording's text stays the stored text; the name is the label's.
+        expect(marker).to_have_text("")
+        expect(marker).to_have_accessible_name(f"Annotation {pk}")
+        self.assertEqual(marker.evaluate("(a) => getComputedStyle(a, '::after').content"), f'"{pk}"')
         marker.click()
         expect(page).to_have_url(f"{self.live_server_url}{self.url}#annotation-{pk}")
         article = page.locator(f"article#annotation-{pk}")
@@ -210,6 +213,21 @@ class PermalinkTests(ReaderTestCase):
         expect(article).not_to_be_in_viewport()
         # Fragment links within the page: no document was loaded.
         self.assert_not_navigated(navigations, url_may_change=True)
+
+
+    def test_printed_page_keeps_the_numbers(self):
+        """Printed, the page still shows the annotation and attribution numbers, drawn beside the words."""
+        page = self.page
+        page.goto(self.url)
+        page.emulate_media(media="print")
+        pk = self.annotation.pk
+        marker = page.locator(f"#wording a.hl-ref[href='#annotation-{pk}']")
+        expect(marker).to_be_visible()
+        self.assertEqual(marker.evaluate("(a) => getComputedStyle(a, '::after').content"), f'"{pk}"')
+        attribution = page.locator("#wording a.passage-ref[href='#attribution-1']")
+        expect(attribution).to_be_visible()
+        self.assertEqual(attribution.evaluate("(a) => getComputedStyle(a, '::after').content"), '"[1]"')
+        expect(page.locator("#attribution-1")).to_contain_text("Quoted by Konstantin Asmolov")
 
 
 class PublicPagesTests(ReaderTestCase):
