@@ -1,4 +1,4 @@
-"""Tests for annotations.anchoring: span checks, quote selectors and re-anchoring."""
+"""Tests for annotations.anchoring: span checks, quote selectors, typed words and re-anchoring."""
 
 import random
 import re
@@ -12,14 +12,18 @@ from annotations.anchoring import (
     CONTEXT_LENGTH,
     DRIFT_THRESHOLD,
     FUZZY_THRESHOLD,
+    HINT_NEAR,
     AnchorError,
+    Candidate,
+    Located,
     Placement,
     Reanchored,
     TextQuote,
     _Collapsed,
-    _levenshtein,
     _similarity,
     check_span,
+    find_unique,
+    locate,
     quote_selector,
     reanchor,
 )
@@ -228,21 +232,44 @@ class ReanchorExactTests(SimpleTestCase):
         result = again(text, selector)
         self.assertEqual((result.placement, result.start), (Placement.EXACT, start))
 
-    def test_twice_with_identical_context_is_drifted(self):
-        """Two copies with identical context are ambiguous: DRIFTED, never a guess."""
+    def test_twice_with_identical_context_is_placed_where_it_stood(self):
+        """Two copies with identical context: the position hint picks the one where the words stood."""
         clause = "Each Party shall designate a contact point for the purposes of this Agreement. "
         old_text = "Article 1. " + clause
         start, selector = anchor(old_text, "shall designate a contact point")
         new_text = "Article 1. " + clause + "Article 1. " + clause
         result = again(new_text, selector, old_start=start)
-        self.assertEqual(result, Reanchored(Placement.DRIFTED, None, None, 1.0))
+        self.assertEqual(result, Reanchored(Placement.EXACT, start, start + len(selector.exact), 1.0))
 
-    def test_twice_without_context_is_drifted(self):
-        """Without prefix/suffix two copies cannot be told apart, and old_start does not decide."""
-        text = "shall apply. shall apply."
-        result = reanchor(text, exact="shall apply", old_start=0)
-        self.assertEqual(result.placement, Placement.DRIFTED)
-        self.assertIsNone(result.start)
+    def test_twice_with_identical_context_and_no_hint_is_drifted(self):
+        """Two copies with identical context and no position: DRIFTED, never a guess."""
+        clause = "Each Party shall designate a contact point for the purposes of this Agreement. "
+        _, selector = anchor("Article 1. " + clause, "shall designate a contact point")
+        new_text = "Article 1. " + clause + "Article 1. " + clause
+        self.assertEqual(again(new_text, selector), Reanchored(Placement.DRIFTED, None, None, 1.0))
+
+    def test_hint_halfway_between_twins_decides_nothing(self):
+        """A hint about as far from one copy as from the other does not choose: DRIFTED."""
+        text = "shall apply. " + "x" * 40 + " shall apply."
+        halfway = (text.index("shall apply") + text.rindex("shall apply")) // 2
+        self.assertEqual(reanchor(text, exact="shall apply", old_start=halfway).placement, Placement.DRIFTED)
+
+    def test_hint_must_be_near_a_copy(self):
+        """A hint more than HINT_NEAR of the text's length from every copy decides nothing."""
+        text = "shall apply. " + "x" * 200 + " shall apply. " + "y" * 200
+        near_nothing = text.index("x") + 100
+        self.assertGreater((near_nothing - text.index("shall")) / len(text), HINT_NEAR)
+        self.assertEqual(reanchor(text, exact="shall apply", old_start=near_nothing).placement, Placement.DRIFTED)
+
+    def test_twice_without_context_is_placed_by_a_clear_hint(self):
+        """Without prefix/suffix, the copy at the old offset wins when the other is far from it."""
+        text = "shall apply. " + "x" * 40 + " shall apply."
+        self.assertEqual(reanchor(text, exact="shall apply", old_start=0), Reanchored(Placement.EXACT, 0, 11, 1.0))
+
+    def test_twice_without_context_or_hint_is_drifted(self):
+        """Without prefix/suffix or position, two copies cannot be told apart."""
+        result = reanchor("shall apply. shall apply.", exact="shall apply")
+        self.assertEqual(result, Reanchored(Placement.DRIFTED, None, None, 1.0))
 
     def test_unique_copy_with_one_side_of_context_intact_is_exact(self):
         """A single verbatim copy whose prefix was rewritten but suffix kept is still EXACT."""
@@ -251,12 +278,28 @@ class ReanchorExactTests(SimpleTestCase):
         result = again(new_text, selector)
         self.assertEqual((result.placement, result.start), (Placement.EXACT, new_text.index(QUOTE)))
 
-    def test_unique_copy_in_unrelated_context_is_not_adopted(self):
-        """The same words in entirely different surroundings are DRIFTED, not silently EXACT there."""
+    def test_unique_copy_in_unrelated_context_is_exact_with_low_confidence(self):
+        """Words that occur once are placed there, EXACT, even in new surroundings; the score says so."""
         _, selector = anchor(ARTICLE, "new measure")
         new_text = "Annex II lists each new measure adopted since entry into force of this Agreement."
         result = again(new_text, selector)
-        self.assertEqual(result, Reanchored(Placement.DRIFTED, None, None, 1.0))
+        at = new_text.index("new measure")
+        self.assertEqual((result.placement, result.start, result.end), (Placement.EXACT, at, at + 11))
+        self.assertLess(result.score, 0.85)
+
+    def test_old_words_elsewhere_and_edited_words_in_place_are_drifted(self):
+        """A verbatim copy in new surroundings and a rewording in the old ones: DRIFTED, both offered."""
+        text = "Each Party shall give military and other assistance with all means in its possession, at once."
+        _, selector = anchor(text, "all means in its possession")
+        new_text = (
+            text.replace("all means in its possession", "all means at its disposal")
+            + " Each Party shall use all means in its possession to prevent war."
+        )
+        found = locate(new_text, exact=selector.exact, prefix=selector.prefix, suffix=selector.suffix)
+        self.assertEqual(found.placement, Placement.DRIFTED)
+        self.assertEqual(
+            {c.words for c in found.candidates}, {"all means at its disposal", "all means in its possession"}
+        )
 
     def test_amended_quote_does_not_jump_to_its_old_wording_elsewhere(self):
         """An edited quote stays FUZZY in place although its old wording now appears verbatim elsewhere."""
@@ -344,6 +387,17 @@ class ReanchorFuzzyTests(SimpleTestCase):
         self.assertEqual(" ".join(span.split()), QUOTE)
         self.assertTrue(span.startswith("Each") and span.endswith("days"))
 
+    def test_typographic_quotes_and_dashes_are_normalisation(self):
+        """Curly apostrophe -> straight and em dash -> hyphen is FUZZY with score 1.0, offsets in the new text."""
+        text = "the Democratic People’s Republic of Korea — the DPRK — and the Russian Federation"
+        words = "People’s Republic of Korea — the DPRK"
+        _, selector = anchor(text, words)
+        new_text = "Preamble. " + text.replace("’", "'").replace("—", "-")
+        result = again(new_text, selector)
+        plain = "People's Republic of Korea - the DPRK"
+        at = new_text.index(plain)
+        self.assertEqual(result, Reanchored(Placement.FUZZY, at, at + len(plain), 1.0))
+
     def test_quote_deleted_is_orphaned(self):
         """When the quoted sentence is removed, the annotation is ORPHANED."""
         _, selector = anchor(ARTICLE, QUOTE)
@@ -358,7 +412,7 @@ class ReanchorFuzzyTests(SimpleTestCase):
         self.assertLess(result.score, DRIFT_THRESHOLD)
 
     def test_lookalike_below_threshold_is_not_fuzzy(self):
-        """Original removed, similar sentence with different key words remains: not FUZZY-accepted."""
+        """Original removed, similar sentence with different key words remains: DRIFTED, offered, not placed."""
         _, selector = anchor(ARTICLE, QUOTE)
         lookalike = "Each Party shall notify the Committee of any new subsidy within sixty days"
         new_text = (
@@ -366,20 +420,20 @@ class ReanchorFuzzyTests(SimpleTestCase):
             f"2. {lookalike} of its adoption. 3. The Committee shall review the notifications annually."
         )
         self.assertLess(_similarity(QUOTE, lookalike), FUZZY_THRESHOLD)
-        result = again(new_text, selector)
-        self.assertIn(result.placement, {Placement.DRIFTED, Placement.ORPHANED})
-        self.assertIsNone(result.start)
-        self.assertLess(result.score, FUZZY_THRESHOLD)
+        found = locate(new_text, exact=selector.exact, prefix=selector.prefix, suffix=selector.suffix)
+        self.assertEqual((found.placement, found.start), (Placement.DRIFTED, None))
+        self.assertEqual([c.words for c in found.candidates], [lookalike])
+        self.assertLess(found.score, FUZZY_THRESHOLD)
 
     def test_lookalike_above_threshold_in_other_context_is_drifted(self):
-        """A near-identical sentence in unrelated surroundings is DRIFTED, not silently adopted."""
+        """A near-identical sentence in unrelated surroundings is DRIFTED and offered, not silently adopted."""
         _, selector = anchor(ARTICLE, QUOTE)
         lookalike = "each Party shall notify the Secretariat of any new measure within ninety days"
         new_text = f"Article 9. Transparency. The Parties agree that {lookalike}, as appropriate."
         self.assertGreaterEqual(_similarity(QUOTE, lookalike), FUZZY_THRESHOLD)
-        result = again(new_text, selector)
-        self.assertEqual(result.placement, Placement.DRIFTED)
-        self.assertGreaterEqual(result.score, FUZZY_THRESHOLD)
+        found = locate(new_text, exact=selector.exact, prefix=selector.prefix, suffix=selector.suffix)
+        self.assertEqual((found.placement, found.start), (Placement.DRIFTED, None))
+        self.assertEqual([c.words for c in found.candidates], [lookalike])
 
     def test_two_equally_good_edited_copies_are_drifted(self):
         """If the edited quote appears twice with equal evidence, the result is DRIFTED."""
@@ -429,6 +483,237 @@ class ReanchorFuzzyTests(SimpleTestCase):
         self.assertEqual(new_text[result.start : result.end], "Le comité de révision se réunit chaque année")
 
 
+# Article 4 as the RIAC commentary quotes it, and a rewording in the style of an official translation.
+ART4 = (
+    "In the event that one of the Parties is subjected to an armed attack by an individual country or several "
+    "countries and thus finds itself in a state of war, the other Party shall immediately provide military and "
+    "other assistance with all means in its possession in accordance with Article 51 of the UN Charter and in "
+    "accordance with the laws of the Democratic People’s Republic of Korea and the Russian Federation."
+)
+ART4_REWORDED = (
+    "In case any one of the two sides is put in a state of war by an armed invasion from an individual state or "
+    "several states, the other side shall provide military and other assistance with all means in its possession "
+    "without delay in accordance with Article 51 of the UN Charter and the laws of the DPRK and the Russian "
+    "Federation."
+)
+
+
+def find(new_text: str, selector: TextQuote, **kwargs) -> Located:
+    return locate(new_text, exact=selector.exact, prefix=selector.prefix, suffix=selector.suffix, **kwargs)
+
+
+class LocateTests(SimpleTestCase):
+    def test_words_that_occur_once_are_exact_whatever_their_surroundings(self):
+        """The user report: 'state of war' and the Article 51 clause occur once in a reworded Article 4: EXACT."""
+        for words in ("state of war", "in accordance with Article 51 of the UN Charter"):
+            with self.subTest(words):
+                _, selector = anchor(ART4, words)
+                found = find(ART4_REWORDED, selector)
+                at = ART4_REWORDED.index(words)
+                self.assertEqual((found.placement, found.start, found.end), (Placement.EXACT, at, at + len(words)))
+                self.assertLess(found.score, 1.0)  # the context was rewritten
+
+    def test_exact_in_unchanged_context_scores_one(self):
+        """Confidence 1.0 when words and context are as they were."""
+        _, selector = anchor(ART4, "state of war")
+        self.assertEqual(find("Article 4. " + ART4, selector).score, 1.0)
+
+    def test_result_is_frozen(self):
+        """Located and Candidate are immutable values."""
+        _, selector = anchor(ART4, "state of war")
+        found = find(ART4, selector)
+        with self.assertRaises(AttributeError):
+            found.start = 0  # type: ignore[misc]
+        with self.assertRaises(AttributeError):
+            found.candidates[0].score = 0.0  # type: ignore[misc]
+
+    def test_placed_result_offers_its_place_first(self):
+        """An EXACT result's first candidate is the place chosen, with the words and context there."""
+        _, selector = anchor(ART4, "military and other assistance")
+        new_text = "Article 4\n\n" + ART4
+        found = find(new_text, selector)
+        at = new_text.index("military and other assistance")
+        self.assertEqual(
+            found.candidates[0],
+            Candidate(at, at + 29, "military and other assistance", new_text[at - 32 : at], new_text[at + 29 : at + 61], 1.0),
+        )
+
+    def test_drifted_copies_are_offered_as_candidates(self):
+        """Copies the context cannot tell apart are DRIFTED, every copy offered with its context."""
+        clause = "Each Party shall designate a contact point. "
+        _, selector = anchor(clause, "a contact point")
+        new_text = clause + clause + clause
+        found = find(new_text, selector)
+        self.assertEqual((found.placement, found.start, found.end), (Placement.DRIFTED, None, None))
+        starts = [i for i in range(len(new_text)) if new_text.startswith("a contact point", i)]
+        self.assertEqual(sorted(c.start for c in found.candidates), starts)
+        for candidate in found.candidates:
+            self.assertEqual(candidate.words, new_text[candidate.start : candidate.end])
+            self.assertEqual(candidate.before, new_text[max(0, candidate.start - CONTEXT_LENGTH) : candidate.start])
+            self.assertEqual(candidate.after, new_text[candidate.end : candidate.end + CONTEXT_LENGTH])
+
+    def test_limit_caps_the_candidates(self):
+        """limit=1 gives one candidate, limit=0 none; the placement is unchanged."""
+        clause = "Each Party shall designate a contact point. "
+        _, selector = anchor(clause, "a contact point")
+        new_text = clause * 3
+        self.assertEqual(len(find(new_text, selector, limit=1).candidates), 1)
+        self.assertEqual(find(new_text, selector, limit=0), Located(Placement.DRIFTED, None, None, 1.0, ()))
+
+    def test_negative_limit_is_rejected(self):
+        """A negative limit is a caller error."""
+        with self.assertRaises(ValueError):
+            locate("text", exact="text", limit=-1)
+
+    def test_orphaned_offers_nothing(self):
+        """Words gone with nothing like them left: ORPHANED, no candidates."""
+        _, selector = anchor(ART4, "in accordance with Article 51 of the UN Charter")
+        found = find("The Parties shall consult each other regularly on matters of common interest.", selector)
+        self.assertEqual((found.placement, found.start, found.candidates), (Placement.ORPHANED, None, ()))
+
+    def test_small_edit_is_fuzzy_and_offered_first(self):
+        """'shall' -> 'will' inside the quote: FUZZY on the edited words, which are also candidates[0]."""
+        words = "the other Party shall immediately provide military and other assistance"
+        _, selector = anchor(ART4, words)
+        new_text = ART4.replace("Party shall immediately", "Party will immediately")
+        found = find(new_text, selector)
+        edited = words.replace("shall", "will")
+        at = new_text.index(edited)
+        self.assertEqual((found.placement, found.start, found.end), (Placement.FUZZY, at, at + len(edited)))
+        self.assertEqual(found.candidates[0].words, edited)
+
+    def test_words_between_unchanged_neighbours_are_fuzzy(self):
+        """Reworded between intact neighbours ('by an individual country…' -> 'by any one state…'): FUZZY there."""
+        words, reworded = "by an individual country or several countries", "by an individual State or by several States"
+        _, selector = anchor(ART4, words)
+        new_text = ART4.replace(words, reworded)
+        self.assertLess(_similarity(words, reworded), FUZZY_THRESHOLD)
+        found = find(new_text, selector)
+        at = new_text.index(reworded)
+        self.assertEqual((found.placement, found.start, found.end), (Placement.FUZZY, at, at + len(reworded)))
+
+    def test_words_between_neighbours_too_unlike_are_offered_only(self):
+        """Less than DRIFT_THRESHOLD alike ('…several countries' -> 'by any one state…'): DRIFTED, offered."""
+        words, reworded = "by an individual country or several countries", "by any one state or several states"
+        _, selector = anchor(ART4, words)
+        new_text = ART4.replace(words, reworded)
+        self.assertLess(_similarity(words, reworded), DRIFT_THRESHOLD)
+        found = find(new_text, selector)
+        self.assertEqual((found.placement, found.start), (Placement.DRIFTED, None))
+        self.assertEqual(found.candidates[0].words, reworded)
+
+    def test_deleted_clause_is_not_filled_by_its_neighbour(self):
+        """The Article 51 clause deleted: the 'in accordance with the laws' clause that follows is not taken for it."""
+        _, selector = anchor(ART4, "in accordance with Article 51 of the UN Charter")
+        new_text = ART4.replace(" in accordance with Article 51 of the UN Charter and", "")
+        found = find(new_text, selector)
+        self.assertEqual((found.placement, found.start), (Placement.DRIFTED, None))
+        self.assertNotIn("Article 51", new_text)
+
+    def test_reworded_in_new_surroundings_is_drifted_and_offered(self):
+        """A close match whose surroundings were rewritten is proposed, not placed."""
+        words = "the other signatory shall immediately provide military and other assistance"
+        old_text = f"As it says, in the event of an attack by a third country, {words}. Such wording implies an alliance."
+        _, selector = anchor(old_text, words)
+        found = find(ART4, selector)
+        expected = "the other Party shall immediately provide military and other assistance"
+        self.assertEqual((found.placement, found.start), (Placement.DRIFTED, None))
+        self.assertEqual(found.candidates[0].words, expected)
+
+    def test_reanchor_is_locate_without_candidates(self):
+        """reanchor() returns locate()'s placement, span and score, with old_start as the hint."""
+        clause = "Each Party shall designate a contact point. "
+        start, selector = anchor(clause, "a contact point")
+        new_text = clause + "x" * 200 + clause
+        found = find(new_text, selector, start_hint=start)
+        self.assertEqual(found.placement, Placement.EXACT)
+        self.assertEqual(again(new_text, selector, old_start=start), Reanchored(found.placement, found.start, found.end, found.score))
+
+
+class UnicodeCandidatesTests(SimpleTestCase):
+    """Offsets are code points everywhere: an emoji before the words moves them by one, not two."""
+
+    def test_emoji_before_the_words(self):
+        """A flag (two code points, four UTF-16 units) inserted before: the span moves by two code points."""
+        text = "The Parties shall consult each other."
+        start, selector = anchor(text, "consult each other")
+        new_text = "🇰🇵 " + text
+        found = find(new_text, selector)
+        self.assertEqual((found.placement, found.start), (Placement.EXACT, start + 3))
+        self.assertEqual(utf16_len(new_text[: found.start]), start + 5)
+        self.assertEqual(found.candidates[0].before, new_text[: found.start])
+
+    def test_cyrillic_edit_candidate(self):
+        """A Russian word changed after an emoji: FUZZY, the candidate's words are the text at its offsets."""
+        text = "Другая Сторона незамедлительно оказывает военную и иную помощь всеми средствами."
+        words = "Другая Сторона незамедлительно оказывает военную и иную помощь"
+        _, selector = anchor(text, words)
+        new_text = "👨\u200d👩\u200d👧 " + text.replace("незамедлительно", "немедленно")
+        found = find(new_text, selector)
+        edited = words.replace("незамедлительно", "немедленно")
+        at = new_text.index(edited)
+        self.assertEqual((found.placement, found.start, found.end), (Placement.FUZZY, at, at + len(edited)))
+        self.assertEqual(at, 6)
+        self.assertEqual(found.candidates[0].words, edited)
+
+    def test_korean_copies_are_candidates_in_code_points(self):
+        """Two Korean copies in identical context: DRIFTED, both offered at code-point offsets."""
+        sentence = "타방은 지체없이 군사적 및 기타 원조를 제공한다. "
+        _, selector = anchor(sentence, "군사적 및 기타 원조")
+        new_text = "😀" + sentence + sentence
+        found = find(new_text, selector)
+        self.assertEqual(found.placement, Placement.DRIFTED)
+        self.assertEqual(sorted(c.start for c in found.candidates), [10, 10 + len(sentence)])
+        self.assertEqual({c.words for c in found.candidates}, {"군사적 및 기타 원조"})
+
+
+class FindUniqueTests(SimpleTestCase):
+    def test_words_found_once(self):
+        """Words that occur once give their code-point span."""
+        self.assertEqual(find_unique(ART4, "state of war"), (ART4.index("state of war"), ART4.index("state of war") + 12))
+
+    def test_words_not_found(self):
+        """Words that do not occur: not_found."""
+        with self.assertRaises(AnchorError) as ctx:
+            find_unique(ART4, "state of emergency")
+        self.assertEqual((ctx.exception.code, ctx.exception.count), ("not_found", 0))
+
+    def test_words_found_twice_are_ambiguous(self):
+        """Words that occur twice: ambiguous, with the count."""
+        with self.assertRaises(AnchorError) as ctx:
+            find_unique(ART4, "in accordance with")
+        self.assertEqual((ctx.exception.code, ctx.exception.count), ("ambiguous", 2))
+        self.assertIn("2 times", str(ctx.exception))
+
+    def test_overlapping_copies_are_ambiguous(self):
+        """'aa' stands twice in 'aaa' (overlapping): ambiguous, although str.count says 1."""
+        self.assertEqual("aaa".count("aa"), 1)
+        with self.assertRaises(AnchorError) as ctx:
+            find_unique("aaa", "aa")
+        self.assertEqual((ctx.exception.code, ctx.exception.count), ("ambiguous", 2))
+
+    def test_empty_words_are_rejected(self):
+        """No words: empty."""
+        with self.assertRaises(AnchorError) as ctx:
+            find_unique(ART4, "")
+        self.assertEqual(ctx.exception.code, "empty")
+
+    def test_offsets_are_code_points(self):
+        """Emoji, Cyrillic and Korean before the words count one offset per code point."""
+        text = "🇰🇵 Корея, 조선: state of war"
+        start, end = find_unique(text, "state of war")
+        self.assertEqual((start, end), (14, 26))
+        self.assertEqual(text[start:end], "state of war")
+        self.assertEqual(utf16_len(text[:start]), 16)
+
+    def test_is_case_and_whitespace_exact(self):
+        """Typed words must match exactly: another case or spacing is not found."""
+        for words in ("State of war", "state  of war"):
+            with self.subTest(words), self.assertRaises(AnchorError) as ctx:
+                find_unique(ART4, words)
+            self.assertEqual(ctx.exception.code, "not_found")
+
+
 class InternalsTests(SimpleTestCase):
     def test_collapsed_text_maps_offsets_back(self):
         """Whitespace collapsing agrees with a plain regex and maps every character to its origin."""
@@ -439,24 +724,6 @@ class InternalsTests(SimpleTestCase):
             self.assertEqual(collapsed.text, re.sub(r"\s+", " ", text))
             expected = [m.start() for m in re.finditer(r"\s+|\S", text)]
             self.assertEqual([collapsed.origin(i) for i in range(len(collapsed.text))], expected, repr(text))
-
-    def test_bit_parallel_levenshtein_matches_reference(self):
-        """The bit-parallel edit distance agrees with the textbook DP on random strings."""
-
-        def reference(a: str, b: str) -> int:
-            previous = list(range(len(b) + 1))
-            for i, ca in enumerate(a, 1):
-                current = [i]
-                for j, cb in enumerate(b, 1):
-                    current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-                previous = current
-            return previous[-1]
-
-        rng = random.Random(4)
-        for _ in range(300):
-            a = "".join(rng.choice("ab é😀") for _ in range(rng.randint(0, 90)))
-            b = "".join(rng.choice("ab é😀") for _ in range(rng.randint(0, 90)))
-            self.assertEqual(_levenshtein(a, b), reference(a, b), (a, b))
 
 
 _WORDS = (
@@ -488,30 +755,33 @@ def treaty_text(length: int, seed: int) -> str:
 
 class PerformanceTests(SimpleTestCase):
     def test_reanchor_timing_on_30000_chars(self):
-        """Times re-anchoring on a 30,000-character text (printed, not asserted; run with -s)."""
+        """On 30,000 characters: a shifted quote is EXACT, a one-character edit FUZZY, a cut quote not
+        placed, each at the offsets expected; the timings are printed (run with -s)."""
         text = treaty_text(30_000, seed=7)
         rng = random.Random(11)
-        timings: dict[str, list[float]] = {"exact": [], "fuzzy": [], "orphaned": []}
+        timings: dict[str, list[float]] = {"exact": [], "fuzzy": [], "cut": []}
+        preamble = "Inserted preamble. "
         for _ in range(20):
             length = rng.choice((40, 120, 300))
             start = rng.randrange(0, len(text) - length)
             selector = quote_selector(text, start, start + length)
             middle = start + length // 2
+            edited = "Y" if text[middle] == "X" else "X"
             cases = {
-                "exact": ("Inserted preamble. " + text, None),
-                "fuzzy": (text[:middle] + "X" + text[middle + 1 :], (start, start + length)),
-                "orphaned": (text[:start] + text[start + length :], None),
+                "exact": (preamble + text, (start + len(preamble), start + len(preamble) + length)),
+                "fuzzy": (text[:middle] + edited + text[middle + 1 :], (start, start + length)),
+                "cut": (text[:start] + text[start + length :], (None, None)),
             }
             for kind, (new_text, expected) in cases.items():
                 t0 = time.perf_counter()
                 result = again(new_text, selector)
                 timings[kind].append((time.perf_counter() - t0) * 1000)
-                if kind == "exact":
-                    self.assertIn(result.placement, {Placement.EXACT, Placement.DRIFTED})
-                elif kind == "fuzzy" and result.placement == Placement.FUZZY:
+                with self.subTest(kind=kind, start=start, length=length):
                     self.assertEqual((result.start, result.end), expected)
-                elif kind == "orphaned":
-                    self.assertNotEqual(result.placement, Placement.EXACT)
+                    if kind == "exact":
+                        self.assertEqual(result.placement, Placement.EXACT)
+                    elif kind == "fuzzy":
+                        self.assertEqual(result.placement, Placement.FUZZY)
         for kind, values in timings.items():
             print(
                 f"\nreanchor {kind:8} on {len(text)} chars: median {statistics.median(values):.2f} ms, "
