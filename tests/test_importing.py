@@ -369,7 +369,7 @@ class ImportTreatySafetyTests(TestCase):
         call_command("import_treaty", path, "--dry-run", stdout=out)
         output = out.getvalue()
         self.assertIn("Article 4: the wording would change; annotations would be placed: 1 anchored.", output)
-        self.assertIn(f"annotation {note.pk} on “state of war”: anchored at 22–34", output)
+        self.assertIn(f"annotation {note.pk} on “state of war”: anchored at 17–29", output)
         self.assertIn("Dry run: nothing was written.", output)
         self.assertEqual(self.wording(), before)
         self.assertEqual(note.history.count(), history)
