@@ -6,20 +6,19 @@ history revert. Curators read annotations by the one read rule (`readable_by`): 
 person's private note, which they see only as a count.
 """
 
-import difflib
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from treaty_app.admin_guards import GuardedHistoryAdmin
 
 from . import placing, writes
+from .diffing import word_diff
 from .models import Annotation, Tag
 
 
@@ -301,16 +300,3 @@ class AnnotationAdmin(GuardedHistoryAdmin):
                     "opts": self.model._meta, "original": annotation, "cancel_url": change_url}
         return render(request, "admin/annotations/annotation/place.html", context, status=status)
 
-
-def word_diff(old, new):
-    """HTML of `new` against `old`, word by word: <del> for words taken out, <ins> for words put in."""
-    old_words, new_words = old.split(), new.split()
-    parts = []
-    for op, a, b, c, d in difflib.SequenceMatcher(a=old_words, b=new_words, autojunk=False).get_opcodes():
-        if op in ("delete", "replace"):
-            parts.append(("del", " ".join(old_words[a:b])))
-        if op in ("insert", "replace"):
-            parts.append(("ins", " ".join(new_words[c:d])))
-        if op == "equal":
-            parts.append(("span", " ".join(old_words[a:b])))
-    return format_html_join(" ", "<{0}>{1}</{0}>", parts)

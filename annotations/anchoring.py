@@ -253,10 +253,13 @@ def quote_selector(text: str, start: int, end: int, context: int = CONTEXT_LENGT
 
 
 class Placement(StrEnum):
-    EXACT = "exact"
-    FUZZY = "fuzzy"
-    DRIFTED = "drifted"
-    ORPHANED = "orphaned"
+    """Where an annotation stands on its text: the one vocabulary, stored as is in Annotation.placement."""
+
+    ANCHORED = "anchored"  # on the very words of its quote
+    EXACT = "anchored"  # the same member: what a search that found the words verbatim returns
+    FUZZY = "fuzzy"  # on a close match, awaiting a person's confirmation
+    DRIFTED = "drifted"  # its words (or words like them) are there, but where is not certain
+    ORPHANED = "orphaned"  # nothing like its words is left
 
 
 @dataclass(frozen=True)

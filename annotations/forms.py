@@ -4,7 +4,7 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .anchoring import AnchorError, check_span
+from .anchoring import AnchorError, check_span, find_unique
 from .models import Annotation, Tag
 from .writes import tag_slug
 
@@ -19,6 +19,15 @@ ANCHOR_MESSAGES = {
         "Select them again."
     ),
 }
+
+
+def typed_words_message(error):
+    """What an analyst reads when words typed without a selection are not found exactly once."""
+    if error.code == "ambiguous":
+        return f"These words occur {error.count} times in the text: add a few words around them."
+    if error.code == "empty":
+        return ANCHOR_MESSAGES["empty"]
+    return "These words are not in the text: check spelling and punctuation."
 
 
 class TagCheckboxes(forms.CheckboxSelectMultiple):
@@ -153,24 +162,16 @@ class AnnotationForm(NoteFields):
         if not text:
             raise ValidationError("Glossa holds no wording of this provision to annotate.", code="no_text")
         if start is None or end is None:
-            start, end = self.locate(text, exact)
+            try:
+                start, end = find_unique(text, exact)
+            except AnchorError as error:
+                raise ValidationError(typed_words_message(error), code=error.code) from None
         try:
             check_span(text, start, end, exact)
         except AnchorError as error:
             raise ValidationError(ANCHOR_MESSAGES.get(error.code, str(error)), code=error.code) from None
         cleaned["target"], cleaned["start"], cleaned["end"] = target, start, end
         return cleaned
-
-    def locate(self, text, exact):
-        count = text.count(exact)
-        if count == 0:
-            raise ValidationError("These words are not in the text: check spelling and punctuation.", code="not_found")
-        if count > 1:
-            raise ValidationError(
-                f"These words occur {count} times in the text: add a few words around them.", code="ambiguous"
-            )
-        start = text.index(exact)
-        return start, start + len(exact)
 
 
 

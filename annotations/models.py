@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from treaty_app.models import VersionedQuerySet
 
+from .anchoring import Placement
+
 UNDO_WINDOW = timezone.timedelta(minutes=15)
 
 
@@ -138,11 +140,14 @@ class Annotation(models.Model):
         PUBLISHED = "published", "Published"
         RETURNED = "returned", "Sent back"
 
-    class Placement(models.TextChoices):
-        ANCHORED = "anchored", "Anchored"
-        FUZZY = "fuzzy", "Re-anchored by a close match"
-        DRIFTED = "drifted", "Drifted: its words changed, place it again"
-        ORPHANED = "orphaned", "Orphaned: its words are gone"
+    # The anchoring module's vocabulary, stored as is: what a search returns is what the row says.
+    Placement = Placement
+    PLACEMENT_LABELS = {
+        Placement.ANCHORED: "Anchored",
+        Placement.FUZZY: "Re-anchored by a close match",
+        Placement.DRIFTED: "Drifted: its words changed, place it again",
+        Placement.ORPHANED: "Orphaned: its words are gone",
+    }
 
     provision = models.ForeignKey(
         "treaty_app.Provision", on_delete=models.PROTECT, null=True, blank=True, related_name="annotations"
@@ -167,7 +172,9 @@ class Annotation(models.Model):
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
     text_version = models.PositiveIntegerField(null=True, blank=True, help_text="Version of the wording anchored to.")
-    placement = models.CharField(max_length=16, choices=Placement, default=Placement.ANCHORED)
+    placement = models.CharField(
+        max_length=16, choices=list(PLACEMENT_LABELS.items()), default=Placement.ANCHORED
+    )
     anchored_text = models.TextField(
         blank=True, help_text="The wording as it stood when the annotation drifted or was orphaned."
     )

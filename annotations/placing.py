@@ -19,7 +19,9 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 
 from . import writes
-from .anchoring import AnchorError
+from .anchoring import AnchorError, find_unique, locate
+from .diffing import word_diff
+from .forms import typed_words_message
 from .models import Annotation
 from .writes import PLACEABLE
 
@@ -60,9 +62,10 @@ class PlaceForm(forms.Form):
             return cleaned
         if start is None and end is None:
             try:
-                cleaned["start"], cleaned["end"] = locate_words(self.text, words)
+                cleaned["start"], cleaned["end"] = find_unique(self.text, words)
             except AnchorError as error:
-                raise ValidationError(str(error), code=error.code) from None
+                raise ValidationError(typed_words_message(error).replace("the text", "the new wording"),
+                                      code=error.code) from None
         elif start is None or end is None or not 0 <= start < end <= len(self.text):
             raise ValidationError(
                 "The selection lies outside the wording. Select the words again.", code="out_of_range"
@@ -73,19 +76,6 @@ class PlaceForm(forms.Form):
                 "since the page was loaded). Select them again.", code="quote_mismatch",
             )
         return cleaned
-
-
-def locate_words(text, words):
-    """The only place `words` occur in `text`, or AnchorError."""
-    count = text.count(words) if words else 0
-    if count != 1:
-        raise AnchorError(
-            "These words are not in the new wording." if count == 0
-            else f"These words occur {count} times: add a few words around them.",
-            "not_found" if count == 0 else "ambiguous",
-        )
-    start = text.index(words)
-    return start, start + len(words)
 
 
 def refusal(annotation):
@@ -109,12 +99,12 @@ def split_at(text, span):
 
 def old_span(annotation):
     """Where the annotated words stood in the old wording, when that can be told for sure."""
-    old = annotation.anchored_text
+    old, words = annotation.anchored_text, annotation.original_exact or annotation.exact
     for before, after in ((annotation.prefix, annotation.suffix), ("", "")):
-        needle = before + annotation.exact + after
-        if annotation.exact and old.count(needle) == 1:
+        needle = before + words + after
+        if words and old.count(needle) == 1:
             start = old.index(needle) + len(before)
-            return start, start + len(annotation.exact)
+            return start, start + len(words)
     return None
 
 
@@ -154,6 +144,10 @@ def place(request, annotation, *, done_url):
                 messages.success(request, f"Placed again on “{Truncator(placed.exact).chars(80)}”.")
                 return redirect(done_url), None, 302
     fuzzy = annotation.placement == Annotation.Placement.FUZZY
+    text = annotation.provision.text
+    words = annotation.original_exact or annotation.exact
+    located = locate(text, exact=words, prefix=annotation.prefix, suffix=annotation.suffix,
+                     start_hint=annotation.start, limit=3)
     context = {
         "annotation": annotation,
         "form": form,
@@ -162,6 +156,13 @@ def place(request, annotation, *, done_url):
         "new_wording": split_at(annotation.provision.text, (annotation.start, annotation.end) if fuzzy else None),
         "can_confirm": fuzzy,
         "cancel_url": done_url,
+        # The best places the search found, to accept with one click (the current one excluded).
+        "candidates": [
+            candidate for candidate in located.candidates
+            if (candidate.start, candidate.end) != (annotation.start, annotation.end)
+        ],
+        "original_words": words,
+        "wording_diff": word_diff(annotation.anchored_text, text) if annotation.anchored_text else None,
     }
     return None, context, status
 

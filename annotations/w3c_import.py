@@ -54,7 +54,6 @@ from treaty_app.models import Excerpt, Provision
 from . import writes
 from .anchoring import AnchorError, check_span, quote_selector, reanchor
 from .models import Annotation, Tag
-from .writes import PLACEMENT
 
 BATCH_SIZE = 500
 CONTEXT_MAX = Annotation._meta.get_field("prefix").max_length
@@ -223,8 +222,9 @@ class _Reader:
 
     def choice(self, key, choices, default):
         value = self.string(key, default=default)
-        if value not in choices.values:
-            self.fail(f"{key} must be one of {', '.join(choices.values)}, not {value!r}")
+        allowed = list(dict.fromkeys(str(choice) for choice in choices))  # TextChoices or a StrEnum
+        if value not in allowed:
+            self.fail(f"{key} must be one of {', '.join(allowed)}, not {value!r}")
         return value
 
     def read(self):
@@ -532,7 +532,7 @@ def _anchor(item, report):
     elif item.placement in (Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED):
         return
     found = reanchor(text, exact=item.exact, prefix=item.prefix, suffix=item.suffix, old_start=item.start)
-    item.placement = PLACEMENT[found.placement]
+    item.placement = found.placement
     item.text_version = current_version
     if found.start is not None:
         # As a change of wording would (reanchoring.py): the annotated words are now the text's.

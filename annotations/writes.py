@@ -39,14 +39,6 @@ from .sanitize import render_markdown
 
 PLACEABLE = {Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED, Annotation.Placement.FUZZY}
 
-# The anchoring module's outcome of a search, as the annotation's placement.
-PLACEMENT = {
-    Placement.EXACT: Annotation.Placement.ANCHORED,
-    Placement.FUZZY: Annotation.Placement.FUZZY,
-    Placement.DRIFTED: Annotation.Placement.DRIFTED,
-    Placement.ORPHANED: Annotation.Placement.ORPHANED,
-}
-
 
 class Refused(Exception):
     """A write that cannot be made; `message` is for the person, `status` for the response."""
@@ -588,8 +580,8 @@ def confirm_placement(annotations, *, by):
     _require(by, "hide_annotation", "confirm placements")
     rows = _lock_many(annotations.filter(placement=Annotation.Placement.FUZZY))
     for row in rows:
-        row.placement = Annotation.Placement.ANCHORED
-    _save(rows, ["placement"], by=by, reason="Close-match placement confirmed")
+        row.placement, row.anchored_text = Annotation.Placement.ANCHORED, ""
+    _save(rows, ["placement", "anchored_text"], by=by, reason="Close-match placement confirmed")
     _public_changed([row for row in rows if _is_public(row)])
     return len(rows)
 
@@ -602,8 +594,8 @@ def confirm_own_placement(pk, *, by):
         raise Forbidden("Only its author or a curator can confirm this placement.")
     if annotation.placement != Annotation.Placement.FUZZY:
         raise Conflict("Only a placement made by a close match can be confirmed.", current=annotation)
-    annotation.placement = Annotation.Placement.ANCHORED
-    _save([annotation], ["placement"], by=by, reason="Close-match placement confirmed")
+    annotation.placement, annotation.anchored_text = Annotation.Placement.ANCHORED, ""
+    _save([annotation], ["placement", "anchored_text"], by=by, reason="Close-match placement confirmed")
     if _is_public(annotation):
         _public_changed([annotation])
     return annotation
@@ -621,10 +613,13 @@ def _relocate(annotation, text, text_version, old_text):
     """Place `annotation` on `text` by its quote and context; returns its placement."""
     found = reanchor(text, exact=annotation.exact, prefix=annotation.prefix, suffix=annotation.suffix,
                      old_start=annotation.start)
-    placement = PLACEMENT[found.placement]
+    placement = found.placement
     annotation.placement = placement
     if found.start is not None:
         _place(annotation, text, found.start, found.end, text_version)
+        if placement == Placement.FUZZY:
+            # Kept until a person confirms the close match: the wording the note was made on.
+            annotation.anchored_text = old_text
     else:
         # Kept on the words it was made on, at the version it was placed on, until a person places it.
         if annotation.start is not None:

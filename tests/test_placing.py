@@ -45,7 +45,7 @@ class PlacingTestCase(TestCase):
         # As the re-anchoring leaves one it placed by a close match.
         start = NEW.index(PROPOSED)
         Annotation.objects.filter(pk=cls.anchored.pk).update(
-            placement="fuzzy", start=start, end=start + len(PROPOSED), exact=PROPOSED, anchored_text=""
+            placement="fuzzy", start=start, end=start + len(PROPOSED), exact=PROPOSED, anchored_text=OLD
         )
         cls.start = NEW.index(TARGET)
         cls.end = cls.start + len(TARGET)
@@ -294,3 +294,33 @@ class AdminTests(PlacingTestCase):
         self.client.force_login(self.author)
         self.client.post(self.admin_url(), self.offsets())
         self.assert_unchanged()
+
+
+class CandidateTests(PlacingTestCase):
+    """The place page proposes the search's best places, with their context, to accept with one click,
+    and shows what changed in the wording."""
+
+    def setUp(self):
+        super().setUp()
+        self.client.force_login(self.author)
+
+    def test_the_proposed_place_is_shown_and_taken_with_one_click(self):
+        page = self.client.get(self.url())
+        proposed = "as Article 51 of the UN Charter"
+        start = NEW.index(proposed)
+        self.assertContains(page, f'<mark class="proposed">{proposed}</mark> allows.…', html=False)
+        self.assertContains(page, f'<input type="hidden" name="start" value="{start}">', html=True)
+        self.assertContains(page, "<del>possession in accordance with</del> <ins>possession, as</ins>", html=False)
+        response = self.client.post(self.url(), {"words": proposed, "start": start, "end": start + len(proposed),
+                                                 "version": self.annotation.version, "place": ""})
+        self.assertEqual(response.status_code, 302)
+        self.annotation.refresh_from_db()
+        self.assertEqual((self.annotation.placement, NEW[self.annotation.start:self.annotation.end]), ("anchored", proposed))
+        self.assertEqual(self.annotation.original_exact, ORPHAN)
+
+    def test_the_words_it_was_made_on_are_kept_after_a_close_match(self):
+        """A close-match placement moved `exact` to the new words; the page names the words it was made on."""
+        page = self.client.get(self.url(self.anchored))
+        self.assertContains(page, f"The annotation on “{FUZZY}”")
+        self.assertContains(page, f'<mark class="old-quote">{FUZZY}</mark>', html=True)
+        self.assertNotContains(page, "(not kept)")
