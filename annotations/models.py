@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -86,10 +86,15 @@ class AnnotationQuerySet(models.QuerySet):
         * Deleted and hidden annotations (and replies to them) only with `removed`, which the admin
           passes so curators can show and restore them; pages never do.
         """
-        root_or_readable_parent = Q(parent__isnull=True) | _readable(user, "parent__")
-        rule = _readable(user) & root_or_readable_parent
+        parent = _readable(user)
         if not removed:
-            rule &= _live() & (Q(parent__isnull=True) | _live("parent__"))
+            parent &= _live()
+        # The parent's condition as EXISTS, not a join: for a root (parent_id NULL) it is never
+        # evaluated, so a page of roots reads no other row; a join made PostgreSQL hash the whole table.
+        readable_parent = Exists(Annotation.objects.filter(parent, pk=OuterRef("parent_id")))
+        rule = _readable(user) & (Q(parent__isnull=True) | readable_parent)
+        if not removed:
+            rule &= _live()
         return self.filter(rule)
 
     def live(self):

@@ -6,11 +6,17 @@ post-and-redirect, so the workspace is usable without JavaScript.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Count, Q
+import hashlib
+from collections import namedtuple
+
+from django.core.cache import caches
+from django.db.models import Count, Min, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -18,7 +24,8 @@ from django_htmx.http import reswap, retarget
 
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
-from treaty_app.marking import highlight_runs
+from treaty_app.card_pages import CardPages
+from treaty_app.marking import marked_pieces, piece_cuts
 
 from . import writes
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
@@ -67,13 +74,55 @@ def workspace_url(provision, filters=None):
     return url + (filters.query if filters else "")
 
 
+# What a highlight needs of an annotation: where it is, and the tag that colours it.
+Span = namedtuple("Span", "pk start end tag_slug")
+
+
+def wording_spans(annotations, tags):
+    """Light rows (Span) of these annotations, for highlights: one query, no model instances, with
+    each one's first tag by name (the colour its highlight takes); `tags` is the vocabulary."""
+    slugs = {tag.name: tag.slug for tag in tags}
+    rows = annotations.annotate(first_tag=Min("tags__name")).values_list("pk", "start", "end", "first_tag")
+    return [Span(pk, start, end, slugs.get(name)) for pk, start, end, name in rows]
+
+
+def card_key(annotation, user, can_hide, filters, *, new=False):
+    """A digest of everything a workspace card shows this user: cards with equal keys are equal.
+
+    `version` counts every change of the annotation itself; names shown (author, tags, replies'
+    authors) are in the key since renaming them does not touch the annotation."""
+    shown = [
+        annotation.pk, annotation.version, annotation.author.get_username(),
+        [(tag.slug, tag.name) for tag in annotation.tags.all()],
+        [(tag.slug, tag.name) for tag in annotation.revision_tags.all()],
+        [(reply.pk, reply.version, reply.author.get_username(), reply.author_id == user.pk)
+         for reply in annotation.live_replies],
+        annotation.author_id == user.pk, can_hide, filters.query, new,
+    ]
+    return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+
+
 def workspace_context(request, provision, filters, **extra):
-    """Everything the workspace shows, in a fixed number of queries however many annotations there are."""
+    """Everything the workspace shows, in a fixed number of queries however many annotations there are.
+
+    Every highlight is drawn, from light rows; the cards come a page at a time (card_pages.py),
+    each rendered once per version of what it shows (card_key) and then taken from the cache."""
     user = request.user
+    can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
-    annotations = list(filters.apply(visible.on_provision(provision)).for_panel(user).distinct())
-    placed = [a for a in annotations if a.is_placed]
-    adrift = [a for a in annotations if not a.is_placed]
+    tags = list(Tag.objects.all())
+    on_wording = filters.apply(visible.on_provision(provision)).distinct()
+    spans = wording_spans(on_wording, tags)
+    placed = [span for span in spans if span.start is not None]
+    adrift_keys = [span.pk for span in spans if span.start is None]
+    pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
+                      keep=filters.query.removeprefix("?"), anchor="cards-heading")
+    shown = {
+        annotation.pk: annotation
+        for annotation in visible.filter(pk__in=[*pages.shown, *adrift_keys]).for_panel(user)
+    }
+    cards = [shown[pk] for pk in pages.shown if pk in shown]
+    adrift = [shown[pk] for pk in adrift_keys if pk in shown]
 
     links = list(
         ExcerptLink.objects.approved()
@@ -88,12 +137,11 @@ def workspace_context(request, provision, filters, **extra):
     )
     by_excerpt = {}
     for annotation in excerpt_annotations:
+        annotation.tag_slug = next((tag.slug for tag in annotation.tags.all()), None)
         by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
     for excerpt in excerpts:
-        excerpt.runs = highlight_runs(excerpt.text, by_excerpt.get(excerpt.pk, []))
-        excerpt.annotation_list = by_excerpt.get(excerpt.pk, [])
+        excerpt.html = marked_pieces(excerpt.text, by_excerpt.get(excerpt.pk, []), anchors=True, colours=True)[0]
 
-    tags = list(Tag.objects.all())
     authors = (
         visible.filter(Q(provision=provision) | Q(excerpt__in=excerpts))
         .values_list("author__username", flat=True).distinct().order_by("author__username")
@@ -108,8 +156,14 @@ def workspace_context(request, provision, filters, **extra):
         # Cards build their action URLs on this prefix: reversing six URLs per card costs more than
         # the rest of the page once there are a thousand cards.
         "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
-        "runs": highlight_runs(provision.text, placed),
-        "annotations": annotations + excerpt_annotations,
+        "wording_html": mark_safe("".join(marked_pieces(
+            provision.text, placed, cuts=piece_cuts(len(provision.text)), anchors=True, colours=True, href=pages.href,
+            cache=caches["cards"],
+        ))),
+        "cards": cards,
+        "pages": pages,
+        "total": len(spans) + len(excerpt_annotations),
+        "excerpt_annotations": excerpt_annotations,
         "adrift": adrift,
         "excerpts": excerpts,
         "tags": tags,
@@ -117,12 +171,29 @@ def workspace_context(request, provision, filters, **extra):
         "visibilities": Annotation.Visibility.choices,
         "filters": filters,
         "recently_deleted": list(recently_deleted),
-        "can_hide": user.has_perm("annotations.hide_annotation"),
+        "can_hide": can_hide,
         "form": AnnotationForm(provision=provision, excerpts=excerpts, tags=tags),
         "reply_form": ReplyForm(),
+        "card_csrf": CARD_CSRF,
     }
     context.update(extra)
+    created = context.get("created")
+    for annotation in [*cards, *adrift, *excerpt_annotations]:
+        annotation.card_key = card_key(annotation, user, can_hide, filters, new=created is not None and created.pk == annotation.pk)
     return context
+
+
+# Cards are cached for every viewer whose card looks the same, so the CSRF token (the viewer's own) is
+# put into their forms after rendering, in place of this.
+CSRF_PLACEHOLDER = "@@glossa-csrf@@"
+CARD_CSRF = mark_safe(f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">')
+
+
+def with_csrf(request, response):
+    """`response` with the viewer's CSRF token in the cached cards' forms."""
+    if CSRF_PLACEHOLDER.encode() in response.content:
+        response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    return response
 
 
 def wants_fragment(request):
@@ -132,7 +203,8 @@ def wants_fragment(request):
 
 def render_workspace(request, provision, filters, status=200, **extra):
     template = WORKSPACE + ("#workspace-body" if wants_fragment(request) else "")
-    return render(request, template, workspace_context(request, provision, filters, **extra), status=status)
+    context = workspace_context(request, provision, filters, **extra)
+    return with_csrf(request, render(request, template, context, status=status))
 
 
 @login_required

@@ -330,8 +330,11 @@ class QueryCountTests(WorkspaceTestCase):
             started = time.perf_counter()
             response = self.client.get(self.url)
             thousand_ms = (time.perf_counter() - started) * 1000
-        self.assertContains(response, 'data-annotation="', count=1000 + 100)
-        self.assertContains(response, "A reply.", count=100)
+        html = response.content.decode()
+        # Every highlight (with its number), a page of cards on the wording, every card on the excerpt.
+        self.assertEqual(html.count('class="hl-ref"'), 1000 + 100)
+        self.assertEqual(html.count('data-annotation="'), 50 + 100)
+        self.assertIn('href="?cards=2#cards-heading"', html)
         self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
         print(f"\nworkspace: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
               f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")

@@ -3,16 +3,24 @@
 import hashlib
 from itertools import groupby, zip_longest
 
-from django.db.models import Prefetch
+from collections import namedtuple
+
+from django.core.cache import caches
+from django.db.models import F, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .caching import conditional_page, shared_scope, treaty_scopes
-from .marking import paragraph_runs
+from .card_pages import CardPages
+from .marking import marked_paragraphs, paragraph_runs
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
 from .site import absolute_url
+
+
+# A highlight needs no more of an annotation than this.
+Span = namedtuple("Span", "pk start end")
 
 
 @require_safe
@@ -34,7 +42,7 @@ def treaty_detail(request, treaty_slug):
 
 
 @require_safe
-@conditional_page(scopes=treaty_scopes)
+@conditional_page(scopes=treaty_scopes, params=("notes",))
 def provision_detail(request, treaty_slug, provision_slug):
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
@@ -52,8 +60,12 @@ def provision_detail(request, treaty_slug, provision_slug):
         (source, list(group)) for source, group in groupby(links, key=lambda link: link.excerpt.source)
     ]
     # Reverse relations keep treaty_app free of imports from the annotations app.
+    published = provision.annotations.published().roots().order_by(F("start").asc(nulls_last=True), "end", "pk")
+    # Every highlight, from light rows; one page of cards (card_pages.py).
+    spans = [Span(*row) for row in published.values_list("pk", "start", "end")]
+    pages = CardPages([span.pk for span in spans], request.GET.get("notes"))
     annotations = list(
-        provision.annotations.published().roots().order_by("start", "end", "pk")
+        published.filter(pk__in=pages.shown)
         .select_related("author").prefetch_related(
             "tags",
             Prefetch("replies", queryset=provision.annotations.model.objects.published()
@@ -63,13 +75,14 @@ def provision_detail(request, treaty_slug, provision_slug):
     tag_root = reverse("reader:tag", args=["-"]).removesuffix("-/")
     for annotation in annotations:
         annotation.card_key = card_key(annotation, tag_root)
-    paragraphs = paragraph_runs(provision.text, [a for a in annotations if a.start is not None])
+    paragraphs = marked_paragraphs(provision.text, spans, href=pages.href, cache=caches["cards"])
     passages = list(provision.quoted_passages.select_related("source").defer("source__body", "source__capture"))
     context = {
         "treaty": provision.treaty,
         "provision": provision,
         "wording": list(zip_longest(paragraphs, passages)),
         "annotations": annotations,
+        "pages": pages,
         "commentary": commentary,
         "references": [(*ref.other_side(provision), ref.note) for ref in CrossReference.objects.touching(provision)],
         "previous": siblings[index - 1] if index > 0 else None,
