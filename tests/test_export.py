@@ -6,7 +6,6 @@ import tempfile
 import tracemalloc
 from datetime import datetime
 from pathlib import Path
-from unittest import skipUnless
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group, User
@@ -27,9 +26,9 @@ from treaty_app import versioning
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Source, Treaty
 
 from .factories import annotation_row, make_annotation, make_annotations, make_provision, make_user
+from .shared import W3C_TESTS, needs_shared
 
 BASE = "https://glossa.example"
-W3C_TESTS = Path(__file__).resolve().parents[2] / "shared" / "w3c-annotation-tests"
 
 
 # --------------------------------------------------------------------------- the W3C validator
@@ -225,7 +224,7 @@ class AnnotationsInEveryState:
 # --------------------------------------------------------------------------- W3C conformance
 
 
-@skipUnless(W3C_TESTS.is_dir(), f"W3C annotation test material not found at {W3C_TESTS} (CI provides it)")
+@needs_shared(W3C_TESTS)
 class W3CConformanceTests(AnnotationsInEveryState, TestCase):
     """Everything Glossa exports passes the W3C Web Annotation model's own MUST assertions."""
 
