@@ -45,6 +45,9 @@ Decisions:
   never change the meaning of the standard part. Public and signed-in HTTP responses carry only
   visibility, placement, text version and the drifted wording; review notes and who reviewed or
   hid what stay in curators' exports.
+* **Foreign annotations** (imported from another system, `w3c_reader`) keep what the model says of
+  them and Glossa cannot use: the target's other selectors (XPath, Range, CSS, Fragment…) follow
+  Glossa's two, as they came; ``via`` is the id they were imported from, ``canonical`` theirs.
 * ``@context`` appears once, at the top of the document.
 """
 
@@ -210,9 +213,13 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
         "creator": {"id": linker.user(username), "type": "Person", "nickname": username},
         "body": body,
         "target": linker.parent_id(annotation) if annotation.parent_id else _target(annotation, linker),
-        "glossa:visibility": annotation.visibility,
-        "glossa:placement": annotation.placement,
     }
+    if annotation.canonical:
+        document["canonical"] = annotation.canonical
+    if annotation.via:
+        document["via"] = annotation.via
+    document["glossa:visibility"] = annotation.visibility
+    document["glossa:placement"] = annotation.placement
     if annotation.text_version is not None:
         document["glossa:textVersion"] = annotation.text_version
     if annotation.anchored_text:
@@ -223,15 +230,21 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
 
 
 def _target(annotation, linker):
-    quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
-    if annotation.prefix:
-        quote["prefix"] = annotation.prefix
-    if annotation.suffix:
-        quote["suffix"] = annotation.suffix
-    selectors = [quote]
+    selectors = []
+    if annotation.exact:  # an imported annotation placed by none of its selectors has none
+        quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
+        if annotation.prefix:
+            quote["prefix"] = annotation.prefix
+        if annotation.suffix:
+            quote["suffix"] = annotation.suffix
+        selectors.append(quote)
     if annotation.start is not None:
         selectors.append({"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end})
-    return {"source": linker.target_source(annotation), "selector": selectors}
+    selectors += annotation.extra_selectors
+    target = {"source": linker.target_source(annotation)}
+    if selectors:
+        target["selector"] = selectors
+    return target
 
 
 def _internal_state(annotation):

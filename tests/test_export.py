@@ -778,15 +778,19 @@ class ImportErrorTests(AnnotationsInEveryState, TestCase):
         })
         self.assertRefused(document, f"item 2 ({item_id})", "not a Glossa provision page or excerpt permalink")
 
-    def test_missing_parts(self):
-        """Missing created, creator, body or quote, and bad selectors, are refused with the item named."""
+    def test_bad_parts(self):
+        """A time that is no date-time, an unknown creator, a bad Glossa term or body format, a bad
+        position: refused with the item named."""
         cases = [
-            ({"created": None}, "created is missing"),
-            ({"creator": None}, "creator must give the author's username"),
-            ({"body": None}, "body is missing"),
-            ({"motivation": "bookmarking"}, "motivation 'bookmarking' is not supported"),
-            ({"created": "yesterday"}, "is not an ISO 8601 date and time"),
+            ({"created": "yesterday"}, ("does not follow the W3C model: Annotation has multiple created key values "
+                                        "or a single created key value that is not of format date-time "
+                                        "(3.3.1-annotationCreatedValidated)")),
+            ({"creator": None}, "no user unknown@glossa.example here: create them first, or import with --create-users"),
             ({"glossa:visibility": "everyone"}, "glossa:visibility must be one of"),
+            ({"body": {"type": "TextualBody", "value": "<x/>", "format": "application/xml"}},
+             "body 0 is application/xml: Glossa notes are Markdown, plain text or HTML"),
+            ({"target": ["https://glossa.example/treaties/t/art-4/", "https://glossa.example/treaties/t/art-5/"]},
+             "it has 2 targets: a Glossa annotation is on one text"),
         ]
         for changes, message in cases:
             with self.subTest(changes=changes):
@@ -795,7 +799,14 @@ class ImportErrorTests(AnnotationsInEveryState, TestCase):
         document = json.loads(self.data)
         first = items(document)[0]
         first["target"]["selector"] = [{"type": "TextPositionSelector", "start": 5, "end": 2}]
-        self.assertRefused(document, "item 0", "no TextQuoteSelector")
+        self.assertRefused(document, "item 0", "TextPositionSelector needs whole numbers 0 <= start < end, not 5, 2")
+
+    def test_every_item_at_fault_is_named(self):
+        """Two bad items: both are named, by index and id, in one refusal."""
+        document = json.loads(self.data)
+        items(document)[1]["type"] = "Squirrel"
+        items(document)[3]["created"] = "yesterday"
+        self.assertRefused(document, "2 items cannot be imported: item 1 (", "; item 3 (")
 
     def test_missing_user_without_create_users(self):
         """An author who is not here stops the import, naming them and the option that would create them."""
