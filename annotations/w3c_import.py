@@ -1,5 +1,6 @@
 """Import W3C Web Annotations: what `w3c_reader` read becomes Annotation rows, written by
-`writes.insert_imported` (the one module that saves annotations).
+`writes.insert_imported` (the one module that saves annotations). A curators' backup also brings
+its people and tag vocabulary back (`restoring`).
 
 The promises:
 
@@ -23,14 +24,15 @@ The promises:
   with no selector is anchored on the whole wording; one with only selectors Glossa cannot place
   by (XPath…) is orphaned, its selectors kept, until a person places it.
 * **Authors by username** (`w3c_reader` maps creators to usernames). A missing user is an error,
-  unless ``create_users``: then the account is created inactive, with no password and no group (and the
+  unless they are in the backup's ``glossa:people`` (then created with their roles) or
+  ``create_users``: then the account is created inactive, with no password and no group (and the
   creator's name), so it can sign in only once a curator gives it a password and a role.
 * **Tags by slug** (from the tagging body's ``glossa:tag``, or ``writes.tag_slug`` of the name); a
-  foreign tag is also found by its name, whatever its case; a missing one is created.
+  foreign tag is also found by its name, whatever its case; a missing one is created. The backup's
+  ``glossa:tags`` are created first, with their colour, description and parent.
 
-Not restored: the edit counter (``version``) starts again at 1, and tags' colour, description and
-parent are not part of the W3C document; the history is one record per annotation, with the
-import's reason ("Imported from FILE").
+Not restored: passwords (never exported); the edit counter (``version``) starts again at 1; the
+history is one record per annotation, with the import's reason ("Imported from FILE").
 """
 
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ from django.utils import timezone
 
 from treaty_app.models import Excerpt, Provision
 
-from . import w3c_reader, writes
+from . import restoring, w3c_reader, writes
 from .anchoring import AnchorError, check_span, quote_selector, reanchor
 from .models import Annotation, Tag
 from .w3c_reader import W3CImportError, route
@@ -66,6 +68,10 @@ class ImportReport:
     unkept: list = field(default_factory=list)  # (index, id in the file, [what Glossa does not keep])
     users_created: list = field(default_factory=list)
     tags_created: list = field(default_factory=list)
+    people_created: list = field(default_factory=list)
+    people_differences: list = field(default_factory=list)  # (username, what, here, in the file)
+    roles_missing: list = field(default_factory=list)  # (username, role)
+    tag_differences: list = field(default_factory=list)  # (slug, what, here, in the file)
 
 
 def _chunks(values, size=BATCH_SIZE):
@@ -81,6 +87,8 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
     items = read.items
     report = ImportReport()
     with transaction.atomic():
+        restoring.restore_people(read.people, report)
+        restoring.restore_tags(read.tags, report)
         users = _users(items, create_users, report)
         _targets(items)
         by_id = {item.id: item for item in items}
@@ -110,12 +118,12 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
 
 
 def _users(items, create_users, report):
-    """Every user the items name (authors, reviewers, hiders) by username, created when allowed."""
+    """Every user the items name (authors, reviewers, hiders, deleters) by username, created when allowed."""
     User = get_user_model()
     needed, names = {}, {}
     for item in items:
         names.setdefault(item.username, item.display_name)
-        for username in (item.username, item.reviewed_by, item.hidden_by):
+        for username in (item.username, item.reviewed_by, item.hidden_by, item.deleted_by):
             if username:
                 needed.setdefault(username, item)
     found = {}
@@ -313,13 +321,14 @@ def _identify(items, users, report):
 
 
 def _tags(items, report):
-    """The Tag for each slug the new annotations use, created when missing. A foreign tag is also
-    found by its name, whatever its case."""
+    """The Tag for each slug the new annotations (and their pending revisions) use, created when
+    missing. A foreign tag is also found by its name, whatever its case."""
     wanted = {}
     for item in items:
         for slug, name in item.tags:
             wanted.setdefault(slug, name)
-    by_slug = {tag.slug: tag for tag in Tag.objects.filter(slug__in=wanted)}
+    revision_slugs = {slug: item for item in items for slug in item.revision_tags}
+    by_slug = {tag.slug: tag for tag in Tag.objects.filter(slug__in=[*wanted, *revision_slugs])}
     names = [name for slug, name in wanted.items() if slug not in by_slug]
     by_name = {}
     for chunk in _chunks(names):
@@ -338,6 +347,10 @@ def _tags(items, report):
             by_name[name.casefold()] = Tag.objects.create(name=name, slug=slug)
             report.tags_created.append(slug)
         by_slug[slug] = by_name[name.casefold()]
+    for slug, item in revision_slugs.items():
+        if slug not in by_slug:
+            raise W3CImportError(f"its pending revision's tag {slug!r} is neither in the file's glossa:tags nor here",
+                                 index=item.index, item_id=item.id)
     return by_slug
 
 
@@ -348,7 +361,9 @@ def _create(items, users, tags, change_reason):
     for batch in _chunks(items):
         writes.insert_imported(
             [_row(item, users) for item in batch],
-            tags={item.pk: [tags[slug] for slug, _ in item.tags] for item in batch}, reason=change_reason,
+            tags={item.pk: [tags[slug] for slug, _ in item.tags] for item in batch},
+            revision_tags={item.pk: [tags[slug] for slug in item.revision_tags] for item in batch},
+            reason=change_reason,
         )
     if items:
         # Rows were inserted with explicit pks: move PostgreSQL's sequences past them (a no-op on SQLite).
@@ -369,5 +384,6 @@ def _row(item, users):
         review=item.review, submitted_at=item.submitted, reviewed_at=item.reviewed,
         reviewed_by=users.get(item.reviewed_by), review_note=item.review_note,
         hidden_at=item.hidden, hidden_by=users.get(item.hidden_by), deleted_at=item.deleted,
-        deleted_by=users[item.username] if item.deleted else None,
+        deleted_by=users.get(item.deleted_by),
+        revision_body=item.revision_body, revision_at=item.revision_at,
     )

@@ -61,7 +61,10 @@ the pk back when it is free. Any other id is a foreign annotation's: the new ann
 as its ``via`` (the model's "the annotation this one came from"), which keeps a second import from
 making it again; its ``canonical`` is kept too, and its own ``via`` (an earlier hop) is not.
 
-**Glossa's own terms** (``glossa:visibility``, ``glossa:review``…, see `exporting`) are read back.
+**Glossa's own terms** (``glossa:visibility``, ``glossa:review``… and, in curators' backups, the
+pending revision, ``glossa:deletedBy`` and the original words) are read back; the collection's
+``glossa:tags`` (the vocabulary) and ``glossa:people`` (the accounts, never passwords) are read
+into `Document.tags` and `Document.people` (see `exporting`).
 
 **Not kept** (listed per annotation, never dropped silently): every property not named above, at
 the top (``rights``, ``generator``, ``generated``, ``audience``, ``stylesheet``…) or in a body, a
@@ -76,7 +79,7 @@ from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_unicode_slug
+from django.core.validators import EmailValidator, validate_unicode_slug
 from django.urls import Resolver404, resolve
 
 from .models import Annotation, Tag
@@ -91,6 +94,7 @@ PROBLEMS_SHOWN = 10
 _ANNOTATION_FRAGMENT = re.compile(r"annotation-(\d+)")
 _EXCERPT_FRAGMENT = re.compile(r"excerpt-(\d+)")
 _MEDIA_FRAGMENT = re.compile(r"(?:^|&)(?:xywh|t)=")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _NOT_IN_USERNAME = re.compile(r"[^\w.@+-]")
 
 NOT_TEXT_TYPES = {"Image", "Video", "Sound", "Dataset"}
@@ -105,7 +109,8 @@ ITEM_KEYS = {
     "via", "canonical",
     "glossa:visibility", "glossa:placement", "glossa:textVersion", "glossa:anchoredText", "glossa:review",
     "glossa:submitted", "glossa:reviewed", "glossa:reviewedBy", "glossa:reviewNote", "glossa:hidden",
-    "glossa:hiddenBy", "glossa:deleted",
+    "glossa:hiddenBy", "glossa:deleted", "glossa:deletedBy", "glossa:revision", "glossa:originalExact",
+    "glossa:originalTextVersion",
 }
 TEXT_BODY_KEYS = {"type", "value", "format", "language", "purpose", "glossa:tag"}
 CREATOR_KEYS = {"id", "type", "nickname", "name"}
@@ -184,6 +189,10 @@ class Item:
     hidden: datetime | None = None
     hidden_by: str | None = None
     deleted: datetime | None = None
+    deleted_by: str | None = None
+    revision_body: str = ""
+    revision_tags: list = field(default_factory=list)  # slugs
+    revision_at: datetime | None = None
     # Filled in by w3c_import while resolving.
     provision: object = None
     excerpt: object = None
@@ -194,8 +203,30 @@ class Item:
 
 
 @dataclass
+class TagEntry:
+    slug: str
+    name: str
+    colour: str
+    description: str
+    parent: str | None  # its parent's slug
+
+
+@dataclass
+class Person:
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    roles: list
+    staff: bool
+    active: bool
+
+
+@dataclass
 class Document:
     items: list
+    tags: list  # TagEntry, parents before children
+    people: list  # Person
 
 
 def read(document, *, now):
@@ -218,7 +249,8 @@ def read(document, *, now):
         items.append(item)
     if problems:
         raise W3CImportError(problems=problems)
-    return Document(items)
+    top = document if isinstance(document, dict) else {}
+    return Document(items, _vocabulary(top.get("glossa:tags", [])), _people(top.get("glossa:people", [])))
 
 
 # --------------------------------------------------------------------------- the document
@@ -368,8 +400,8 @@ class _Reader:
             self.fail(f"{key} must be one of {', '.join(choices.values)}, not {value!r}")
         return value
 
-    def whole_number(self, key, value, *, optional=True):
-        if value is None and optional:
+    def whole_number(self, key, value):
+        if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             self.fail(f"{key} must be a whole number, not {value!r}")
@@ -410,9 +442,10 @@ class _Reader:
             reviewed_by=self.string("glossa:reviewedBy", default=None),
             review_note=self.string("glossa:reviewNote"),
             hidden=self.moment("glossa:hidden"), hidden_by=self.string("glossa:hiddenBy", default=None),
-            deleted=self.moment("glossa:deleted"),
+            deleted=self.moment("glossa:deleted"), deleted_by=self.string("glossa:deletedBy", default=None),
         )
         self.identity(item)
+        self.curators_state(item)
         self.target(item, motivation)
         self.others("", raw, ITEM_KEYS)
         return item
@@ -431,6 +464,23 @@ class _Reader:
         if len(canonical) > IRI_MAX or len(item.via) > IRI_MAX:
             self.fail(f"canonical and via hold at most {IRI_MAX} characters")
         item.canonical = canonical
+
+    def curators_state(self, item):
+        raw = self.raw
+        if "glossa:originalExact" in raw:
+            item.original_exact = self.string("glossa:originalExact")
+        if "glossa:originalTextVersion" in raw:
+            item.original_text_version = self.whole_number("glossa:originalTextVersion", raw["glossa:originalTextVersion"])
+        revision = raw.get("glossa:revision")
+        if revision is None:
+            return
+        if not isinstance(revision, dict) or not isinstance(revision.get("body"), str):
+            self.fail("glossa:revision must be an object with a body")
+        tags = revision.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(slug, str) for slug in tags):
+            self.fail("glossa:revision tags must be a list of tag slugs")
+        item.revision_body, item.revision_tags = revision["body"], tags
+        item.revision_at = self.moment("glossa:revision created", revision.get("created")) or self.now
 
     # --- creator
 
@@ -723,3 +773,67 @@ def _link(iri):
 
 def _article(kind):
     return f"an {kind}" if kind[0] in "AEIOU" else f"a {kind}"
+
+
+# --------------------------------------------------------------------------- vocabulary and people
+
+
+def _vocabulary(entries):
+    """glossa:tags: every tag, used or not, parents first."""
+    if not isinstance(entries, list):
+        raise W3CImportError("glossa:tags must be a list")
+    tags = {}
+    for n, entry in enumerate(entries):
+        where = f"glossa:tags entry {n}"
+        if not isinstance(entry, dict):
+            raise W3CImportError(f"{where} is not an object")
+        slug, name, colour = entry.get("slug"), entry.get("name"), entry.get("colour", "#f4d03f")
+        description, parent = entry.get("description", ""), entry.get("parent")
+        try:
+            validate_unicode_slug(slug if isinstance(slug, str) and len(slug) <= 60 else "")
+        except ValidationError:
+            raise W3CImportError(f"{where}: {slug!r} is not a usable slug") from None
+        if not isinstance(name, str) or not 0 < len(name) <= TAG_NAME_MAX:
+            raise W3CImportError(f"{where} ({slug}): a tag name must be 1 to {TAG_NAME_MAX} characters")
+        if not isinstance(colour, str) or not _COLOUR.fullmatch(colour):
+            raise W3CImportError(f"{where} ({slug}): colour must be #rrggbb, not {colour!r}")
+        if not isinstance(description, str) or not (parent is None or isinstance(parent, str)):
+            raise W3CImportError(f"{where} ({slug}): description must be text and parent a slug")
+        if slug in tags:
+            raise W3CImportError(f"{where}: the slug {slug} is listed twice")
+        tags[slug] = TagEntry(slug, name, colour, description, parent)
+    for tag in tags.values():
+        parent = tags.get(tag.parent)
+        if parent is not None and parent.parent is not None:
+            raise W3CImportError(f"glossa:tags {tag.slug}: its parent {parent.slug} has a parent (one level only)")
+    return sorted(tags.values(), key=lambda tag: tag.parent is not None)
+
+
+def _people(entries):
+    """glossa:people: accounts with their names, email, roles and flags."""
+    if not isinstance(entries, list):
+        raise W3CImportError("glossa:people must be a list")
+    people, seen = [], set()
+    for n, entry in enumerate(entries):
+        where = f"glossa:people entry {n}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("username"), str) or not entry["username"]:
+            raise W3CImportError(f"{where} has no username")
+        username = entry["username"]
+        texts = [entry.get(key, "") for key in ("firstName", "lastName", "email")]
+        roles, flags = entry.get("roles", []), [entry.get("staff", False), entry.get("active", True)]
+        if not all(isinstance(text, str) and len(text) <= limit for text, limit in zip(texts, (150, 150, 254))):
+            raise W3CImportError(f"{where} ({username}): names (150 characters) and email (254) must be text")
+        if texts[2]:
+            try:
+                EmailValidator()(texts[2])
+            except ValidationError:
+                raise W3CImportError(f"{where} ({username}): {texts[2]!r} is not an email address") from None
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise W3CImportError(f"{where} ({username}): roles must be a list of names")
+        if not all(isinstance(flag, bool) for flag in flags):
+            raise W3CImportError(f"{where} ({username}): staff and active must be true or false")
+        if username in seen:
+            raise W3CImportError(f"{where}: {username} is listed twice")
+        seen.add(username)
+        people.append(Person(username, *texts, roles, *flags))
+    return people

@@ -10,7 +10,7 @@ from annotations.w3c_import import W3CImportError, import_annotations
 class Command(BaseCommand):
     help = (
         "Import W3C Web Annotations (JSON-LD): an AnnotationCollection with embedded pages, as "
-        "export_annotations writes, an AnnotationPage, a list, or one "
+        "export_annotations writes (with its people and tags), an AnnotationPage, a list, or one "
         "annotation (Hypothesis's JSON-LD, the W3C model's samples). All or nothing, and idempotent: "
         "annotations already here are left as they are, new ones keep the number in their id when it "
         "is free. What Glossa does not keep of each annotation is listed."
@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--create-users", action="store_true",
             help="Create missing authors as inactive accounts with no password and no role "
-                 "(without it, a missing author stops the import).",
+                 "(without it, a missing author stops the import; people listed in a backup are "
+                 "created either way).",
         )
 
     def handle(self, *args, file, create_users, **options):
@@ -56,5 +57,18 @@ class Command(BaseCommand):
                 write(f"    item {index} ({item_id}): {'; '.join(unkept)}.")
         if report.users_created:
             write(f"  Created inactive users: {', '.join(report.users_created)}.")
+        if report.people_created:
+            write(f"  Restored people: {', '.join(report.people_created)}.")
+        for username, role in report.roles_missing:
+            write(f"  {username}: there is no role “{role}” here; not given.")
+        for username, what, here, there in report.people_differences:
+            write(f"  {username} is here already, left as it is: {what} {here!r} here, {there!r} in the file.")
         if report.tags_created:
             write(f"  Created tags: {', '.join(report.tags_created)}.")
+        for slug, what, here, there in report.tag_differences:
+            write(f"  Tag {slug} is here already, left as it is: {what} {here!r} here, {there!r} in the file.")
+        if report.people_created or report.users_created:
+            write("  Not restored: passwords (never exported): set each with "
+                  "`python manage.py changepassword NAME`.")
+        if report.created:
+            write(f"  Not restored: earlier history: each imported annotation has one record, “{reason}”.")
