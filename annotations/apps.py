@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_save
+
+
+def _no_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
+    """loaddata saves rows raw and then sets their many-to-many fields (raw too). simple_history
+    skips raw saves but not those m2m changes: each annotation with tags got a new history record
+    at load time, on top of the fixture's own, and on PostgreSQL (where the sequence does not know
+    the fixture's explicit ids) that record took an id the fixture already holds: IntegrityError
+    on annotations_historicalannotation_pkey. A fixture brings its history with it."""
+    if raw:
+        instance.skip_history_when_saving = True
 
 
 class AnnotationsConfig(AppConfig):
@@ -8,9 +19,10 @@ class AnnotationsConfig(AppConfig):
         from treaty_app import versioning
         from treaty_app.signals import wording_changed
 
-        from .models import Tag
+        from .models import Annotation, Tag
         from .reanchoring import on_wording_changed
 
         wording_changed.connect(on_wording_changed, dispatch_uid="annotations.reanchor")
+        pre_save.connect(_no_history_for_fixture_rows, sender=Annotation, dispatch_uid="annotations.fixture-history")
         # Tag names and colours show on every page that shows a tagged annotation.
         versioning.watch(Tag, lambda tag: [versioning.SHARED])

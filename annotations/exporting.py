@@ -34,7 +34,8 @@ Decisions:
   the tag's public page ``{base}/tags/{slug}/``, so the slug travels losslessly. Not the body's
   ``id``: the W3C test suite takes any body with an ``id`` for an External Web Resource, which
   must not have a ``purpose`` (assertion 3.3.5-bodyEWRNoPurpose). A tag's colour, description
-  and parent are vocabulary, not annotation data; they travel with ``dumpdata``.
+  and parent are vocabulary, not annotation data: the curators' backup carries them once, in
+  ``glossa:tags`` (below).
 * **positions** are Unicode code points, as the model requires. An annotation that lost its place
   (drifted or orphaned) has only its TextQuoteSelector. Targets on a commentary excerpt use the
   excerpt's permalink as ``source``, and offsets within the excerpt's text.
@@ -45,7 +46,29 @@ Decisions:
   never change the meaning of the standard part. Public and signed-in HTTP responses carry only
   visibility, placement, text version and the drifted wording; review notes and who reviewed or
   hid what stay in curators' exports.
+* **Foreign annotations** (imported from another system, `w3c_reader`) keep what the model says of
+  them and Glossa cannot use: the target's other selectors (XPath, Range, CSS, Fragment…) follow
+  Glossa's two, as they came; ``via`` is the id they were imported from, ``canonical`` theirs.
 * ``@context`` appears once, at the top of the document.
+
+**The curators' backup** (``export_annotations``, by default and with ``--all``; `write_collection`
+with `backup`) is what ``import_annotations`` needs to restore the annotations into an empty
+database. Each annotation also carries ``glossa:deletedBy``, its pending revision
+(``"glossa:revision": {"body": …, "tags": [slugs], "created": …}``) and, when they differ from
+``exact`` and ``glossa:textVersion``, the words it was made on (``glossa:originalExact``,
+``glossa:originalTextVersion``). The collection carries, before its page, two ``glossa:`` lists::
+
+    "glossa:tags": [{"slug": "security", "name": "security", "colour": "#f4d03f",
+                     "description": "…", "parent": null}, …],          # every tag, used or not
+    "glossa:people": [{"username": "ana", "firstName": "Ana", "lastName": "Lima",
+                       "email": "ana@example.org", "roles": ["Analysts"], "staff": false,
+                       "active": true}, …]                              # every account
+
+People never carry a password (hash or otherwise) nor superuser status. Both lists are sorted (tags
+by slug, people by username) and streamed like the items, so the same database gives the same bytes.
+What the backup does not carry: passwords, superuser status, the history of changes (an import
+makes one record per annotation), the edit counter, sessions, and the corpus itself (treaties,
+provisions, commentaries: ``load_corpus`` and the import commands, or a database backup).
 """
 
 import csv
@@ -54,6 +77,8 @@ from datetime import UTC
 from functools import partial
 from urllib.parse import quote
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 
@@ -101,19 +126,25 @@ def export_scope(scope="live"):
     return selected.filter(Q(parent__isnull=True) | Q(parent__in=selected))
 
 
-def for_export(queryset):
+def for_export(queryset, *, internal=False):
     """`queryset` with everything a W3C or CSV row needs, in two queries whatever the number of rows
-    (the annotations with their related rows, and their tags), in a stable order: by pk."""
+    (the annotations with their related rows, and their tags; with `internal`, a third: the pending
+    revisions' tags), in a stable order: by pk."""
     own_fields = [field.name for field in Annotation._meta.concrete_fields if field.name != "body_html"]
-    return (
+    tags = Tag.objects.only("name", "slug").order_by("slug")
+    queryset = (
         queryset.select_related(
             "author", "provision__treaty", "excerpt__source",
             "parent__provision__treaty", "parent__excerpt__source", "hidden_by", "reviewed_by",
         )
         .only(*own_fields, *_RELATED_FIELDS)
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("name", "slug").order_by("slug")))
+        .prefetch_related(Prefetch("tags", queryset=tags))
         .order_by("pk")
     )
+    if internal:
+        queryset = (queryset.select_related("deleted_by").only(*own_fields, *_RELATED_FIELDS, "deleted_by__username")
+                    .prefetch_related(Prefetch("revision_tags", queryset=tags)))
+    return queryset
 
 
 def isoformat(moment):
@@ -217,9 +248,13 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
         "creator": {"id": linker.user(username), "type": "Person", "nickname": username},
         "body": body,
         "target": linker.parent_id(annotation) if annotation.parent_id else _target(annotation, linker),
-        "glossa:visibility": annotation.visibility,
-        "glossa:placement": annotation.placement,
     }
+    if annotation.canonical:
+        document["canonical"] = annotation.canonical
+    if annotation.via:
+        document["via"] = annotation.via
+    document["glossa:visibility"] = annotation.visibility
+    document["glossa:placement"] = annotation.placement
     if annotation.text_version is not None:
         document["glossa:textVersion"] = annotation.text_version
     if annotation.anchored_text:
@@ -230,15 +265,21 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
 
 
 def _target(annotation, linker):
-    quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
-    if annotation.prefix:
-        quote["prefix"] = annotation.prefix
-    if annotation.suffix:
-        quote["suffix"] = annotation.suffix
-    selectors = [quote]
+    selectors = []
+    if annotation.exact:  # an imported annotation placed by none of its selectors has none
+        quote = {"type": "TextQuoteSelector", "exact": annotation.exact}
+        if annotation.prefix:
+            quote["prefix"] = annotation.prefix
+        if annotation.suffix:
+            quote["suffix"] = annotation.suffix
+        selectors.append(quote)
     if annotation.start is not None:
         selectors.append({"type": "TextPositionSelector", "start": annotation.start, "end": annotation.end})
-    return {"source": linker.target_source(annotation), "selector": selectors}
+    selectors += annotation.extra_selectors
+    target = {"source": linker.target_source(annotation)}
+    if selectors:
+        target["selector"] = selectors
+    return target
 
 
 def _internal_state(annotation):
@@ -259,6 +300,18 @@ def _internal_state(annotation):
         state["glossa:hiddenBy"] = annotation.hidden_by.username
     if annotation.deleted_at:
         state["glossa:deleted"] = isoformat(annotation.deleted_at)
+    if annotation.deleted_by_id:
+        state["glossa:deletedBy"] = annotation.deleted_by.username
+    if annotation.revision_at:
+        state["glossa:revision"] = {
+            "body": annotation.revision_body,
+            "tags": [tag.slug for tag in annotation.revision_tags.all()],
+            "created": isoformat(annotation.revision_at),
+        }
+    if annotation.original_exact != annotation.exact:
+        state["glossa:originalExact"] = annotation.original_exact
+    if annotation.original_text_version != annotation.text_version:
+        state["glossa:originalTextVersion"] = annotation.original_text_version
     return state
 
 
@@ -295,7 +348,7 @@ def embedded_collection(annotations, linker, *, collection_id, label):
     }
 
 
-def write_collection(out, queryset, *, base_url, label, internal=True):
+def write_collection(out, queryset, *, base_url, label, internal=True, backup=False):
     """Stream `queryset` to the text stream `out` as one AnnotationCollection embedding one page
     with every item, and return the number written.
 
@@ -303,19 +356,46 @@ def write_collection(out, queryset, *, base_url, label, internal=True):
     and each item is serialised and written on its own. ``total`` is written last, so that it is
     the number of items actually written even if annotations change during a long export (the
     shape is `embedded_collection`'s otherwise). With `internal`, the items carry the curators'
-    state too (see `annotation_to_w3c`)."""
+    state too (see `annotation_to_w3c`); with `backup`, the collection also carries every tag and
+    every account (``glossa:tags``, ``glossa:people``: the module docstring), streamed the same way."""
     linker = Linker(base_url)
     collection_id = linker.collection()
     head = {"@context": ANNO_CONTEXT, "id": collection_id, "type": "AnnotationCollection", "label": label}
+    out.write(dumps(head)[:-1])
+    if backup:
+        _write_list(out, "glossa:tags", map(_tag_entry, Tag.objects.select_related("parent").order_by("slug")
+                                              .only("name", "slug", "colour", "description", "parent__slug")
+                                              .iterator(chunk_size=CHUNK_SIZE)))
+        people = get_user_model().objects.order_by("username").prefetch_related(
+            Prefetch("groups", queryset=Group.objects.only("name").order_by("name")))
+        _write_list(out, "glossa:people", map(_person_entry, people.iterator(chunk_size=CHUNK_SIZE)))
     page = {"id": f"{collection_id}#items", "type": "AnnotationPage", "startIndex": 0}
-    out.write(f'{dumps(head)[:-1]},"first":{dumps(page)[:-1]},"items":[')
+    out.write(f',"first":{dumps(page)[:-1]},"items":[')
     count = 0
-    for annotation in for_export(queryset).iterator(chunk_size=CHUNK_SIZE):
+    for annotation in for_export(queryset, internal=internal).iterator(chunk_size=CHUNK_SIZE):
         item = annotation_to_w3c(annotation, linker, internal=internal)
         out.write(("\n" if count == 0 else ",\n") + dumps(item))
         count += 1
     out.write(f'\n]}},"total":{count}}}\n')
     return count
+
+
+def _write_list(out, key, entries):
+    out.write(f',"{key}":[')
+    for n, entry in enumerate(entries):
+        out.write(("\n" if n == 0 else ",\n") + dumps(entry))
+    out.write("\n]")
+
+
+def _tag_entry(tag):
+    return {"slug": tag.slug, "name": tag.name, "colour": tag.colour, "description": tag.description,
+            "parent": tag.parent.slug if tag.parent_id else None}
+
+
+def _person_entry(user):
+    return {"username": user.get_username(), "firstName": user.first_name, "lastName": user.last_name,
+            "email": user.email, "roles": [group.name for group in user.groups.all()], "staff": user.is_staff,
+            "active": user.is_active}
 
 
 CSV_COLUMNS = [

@@ -189,6 +189,17 @@ class Annotation(models.Model):
     original_text_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="Version of the wording it was made on."
     )
+    # What an annotation imported from another system brings that Glossa does not anchor by, kept
+    # so that its export says it again (w3c_reader.py).
+    extra_selectors = models.JSONField(
+        default=list, blank=True,
+        help_text="The target's other W3C selectors (XPath, Range, CSS, Fragment…), as imported; exported again.",
+    )
+    via = models.CharField(
+        max_length=2000, blank=True, db_index=True,
+        help_text="The id of the annotation this one was imported from, when it came from another system.",
+    )
+    canonical = models.CharField(max_length=2000, blank=True, help_text="Its canonical IRI, when it came with one.")
 
     review = models.CharField(max_length=16, choices=Review, default=Review.NONE, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

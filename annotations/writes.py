@@ -696,9 +696,10 @@ def revert(pk, *, by, history_id):
 
 
 @write
-def insert_imported(rows, *, tags, by=None, reason="Imported"):
+def insert_imported(rows, *, tags, revision_tags=None, by=None, reason="Imported"):
     """Insert annotations read from a file (the W3C importer builds `rows`, unsaved, with their pks),
-    `tags` mapping each row's pk to its tags; a history record each. Returns how many."""
+    `tags` and `revision_tags` mapping each row's pk to its tags and to its pending revision's; a
+    history record each, with both. Returns how many."""
     if not rows:
         return 0
     for row in rows:
@@ -709,10 +710,11 @@ def insert_imported(rows, *, tags, by=None, reason="Imported"):
             row.original_exact, row.original_text_version = row.exact, row.text_version
     modified = {row.pk: row.updated_at for row in rows}
     Annotation.objects.bulk_create(rows)
-    through = Annotation.tags.through
-    through.objects.bulk_create(
-        [through(annotation_id=row.pk, tag_id=tag.pk) for row in rows for tag in tags.get(row.pk, ())]
-    )
+    for field, by_pk in (("tags", tags), ("revision_tags", revision_tags or {})):
+        through = getattr(Annotation, field).through
+        through.objects.bulk_create(
+            [through(annotation_id=row.pk, tag_id=tag.pk) for row in rows for tag in by_pk.get(row.pk, ())]
+        )
     # auto_now stamped the import's time on updated_at; the file's time is the truth.
     for row in rows:
         row.updated_at = modified[row.pk] or row.updated_at

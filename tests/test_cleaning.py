@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from pathlib import Path
-from unittest import skipUnless
 
 from django.test import SimpleTestCase
 
 from treaty_app.cleaning import body_from_paragraphs, clean_capture
 
-SOURCES = Path("/work/shared/sources")
+from .shared import SOURCES, needs_shared
+
 
 # Two prose paragraphs and a content heading used as the article in synthetic captures.
 P1 = (
@@ -315,9 +314,9 @@ REAL_CHROME = (
 )
 
 
-@skipUnless(SOURCES.exists(), "real captures not available")
+@needs_shared(SOURCES)
 class RealCaptureTests(SimpleTestCase):
-    """The five real captures in /work/shared/sources, with counts checked by hand."""
+    """The five real captures in ../shared/sources, with counts checked by hand."""
 
     @classmethod
     def setUpClass(cls) -> None:

@@ -2,13 +2,13 @@
 
 import re
 from pathlib import Path
-from unittest import skipUnless
 
 from django.test import SimpleTestCase
 
 from treaty_app.references import MAX_RANGE_SPAN, Reference, find_references
 
-SOURCES_DIR = Path(__file__).resolve().parents[2] / "shared" / "sources"
+from .shared import SOURCES, needs_shared
+
 ARTICLE_COUNT = 23
 
 
@@ -475,7 +475,7 @@ EXPECTED_SLUGS: set[tuple[str, int, str]] = {
 }
 
 
-@skipUnless(SOURCES_DIR.exists(), "raw commentary sources (../shared/sources) not available")
+@needs_shared(SOURCES)
 class CorpusRecallTests(SimpleTestCase):
     """find_references against the hand-checked references of the five raw sources."""
 
@@ -484,7 +484,7 @@ class CorpusRecallTests(SimpleTestCase):
         super().setUpClass()
         cls.found: dict[tuple[str, int], list[Reference]] = {}
         cls.paragraphs: dict[tuple[str, int], str] = {}
-        for path in sorted(SOURCES_DIR.glob("[0-9][0-9][0-9]_*.txt")):
+        for path in sorted(SOURCES.glob("[0-9][0-9][0-9]_*.txt")):
             for index, paragraph in enumerate(corpus_paragraphs(path)):
                 key = (path.name[:3], index)
                 cls.paragraphs[key] = paragraph

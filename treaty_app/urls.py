@@ -1,9 +1,24 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from annotations import export_views, public
 
 from . import views
+
+
+class UnicodeSlugConverter:
+    """A slug in any script, as tag slugs are (writes.tag_slug: "Санкции" → "санкции")."""
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(UnicodeSlugConverter, "uslug")
 
 reader_patterns = (
     [
@@ -12,7 +27,7 @@ reader_patterns = (
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
-        path("tags/<slug:tag_slug>/", public.tag_detail, name="tag"),
+        path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
         path(

@@ -21,8 +21,9 @@ class Command(BaseCommand):
     help = (
         "Write the annotations as one W3C Web Annotation JSON-LD document (an AnnotationCollection "
         "embedding every annotation), or as CSV for spreadsheets. By default everything not deleted, "
-        "private, team and hidden annotations included: it is the curators' backup, which "
-        "import_annotations restores. The file is written whole or not at all."
+        "private, team and hidden annotations included, with the tag vocabulary and the people "
+        "(never passwords): it is the curators' backup, which import_annotations restores. The file "
+        "is written whole or not at all."
     )
 
     def add_arguments(self, parser):
@@ -61,7 +62,10 @@ class Command(BaseCommand):
         def write(stream):
             if output_format == "csv":
                 return write_csv(stream, queryset, base_url=base_url)
-            return write_collection(stream, queryset, base_url=base_url, label=LABELS[scope])
+            # The curators' backup carries the tag vocabulary and the people; what the public sees does not.
+            return write_collection(
+                stream, queryset, base_url=base_url, label=LABELS[scope], backup=scope != "published"
+            )
 
         if output == "-":
             count = write(_Unwrapped(self.stdout))

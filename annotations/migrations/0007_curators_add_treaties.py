@@ -15,7 +15,7 @@ def regrant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("annotations", "0005_one_write_door"),
+        ("annotations", "0006_foreign_annotations"),
         ("treaty_app", "0006_scoped_content_versions"),
     ]
 
