@@ -6,9 +6,14 @@ history revert. Curators read annotations by the one read rule (`readable_by`): 
 person's private note, which they see only as a count.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.functional import cached_property
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -20,6 +25,26 @@ from treaty_app.admin_guards import GuardedHistoryAdmin
 from . import placing, writes
 from .diffing import word_diff
 from .models import Annotation, Tag
+
+
+class EstimatedCountPaginator(Paginator):
+    """Pages whose total is PostgreSQL's own estimate once it is large: an exact count of a hundred
+    thousand rows costs more than the page it paginates. Below ESTIMATE_FROM rows, or on another
+    database, the count is exact."""
+
+    ESTIMATE_FROM = 10_000
+
+    @cached_property
+    def count(self):
+        if connection.vendor != "postgresql" or not hasattr(self.object_list, "explain"):
+            return super().count
+        plan = json.loads(self.object_list.order_by().explain(format="json"))
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        return estimate if estimate >= self.ESTIMATE_FROM else super().count
+
+    @property
+    def estimated(self):
+        return connection.vendor == "postgresql" and self.count >= self.ESTIMATE_FROM
 
 
 class ReviewActionForm(ActionForm):
@@ -111,13 +136,16 @@ class TagAdmin(GuardedHistoryAdmin):
 class AnnotationAdmin(GuardedHistoryAdmin):
     list_display = ["quote_preview", "note_preview", "target_label", "author", "review", "visibility",
                     "placement", "submitted_at", "state"]
-    list_filter = [ReviewFilter, AdriftFilter, "visibility", ("provision", admin.RelatedOnlyFieldListFilter),
-                   ("excerpt__source", admin.RelatedOnlyFieldListFilter), ("tags", admin.RelatedOnlyFieldListFilter),
-                   ("author", admin.RelatedOnlyFieldListFilter),
-                   ("deleted_at", admin.EmptyFieldListFilter), ("hidden_at", admin.EmptyFieldListFilter)]
+    # Plain related filters, not RelatedOnly: those read the whole annotation table once each to list
+    # only the values in use (four scans, most of the page's time at 100,000 rows).
+    list_filter = [ReviewFilter, AdriftFilter, "visibility", "provision", "excerpt__source", "tags", "author",
+                   "created_at", ("deleted_at", admin.EmptyFieldListFilter), ("hidden_at", admin.EmptyFieldListFilter)]
     search_fields = ["exact", "body", "author__username"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its year/month/day links read every row's date (a scan of the table); the
+    # created_at filter (today, past 7 days, this month, this year) needs no query.
     ordering = ["-submitted_at", "-created_at"]
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False  # a second count of the whole table, for “N total”
     list_select_related = ["provision__treaty", "excerpt__source", "author"]
     list_per_page = 50
     autocomplete_fields = ["tags"]
@@ -132,16 +160,19 @@ class AnnotationAdmin(GuardedHistoryAdmin):
     actions = ["publish", "send_back", "hide", "unhide", "restore", "confirm_placement", "retire"]
 
     def get_queryset(self, request):
-        readable = Annotation.objects.readable_by(request.user, removed=True)
-        return super().get_queryset(request).filter(pk__in=readable.values("pk")).defer(
+        # The one read rule, as the admin's own queryset: curators never see another person's private note.
+        annotations = Annotation.objects.readable_by(request.user, removed=True)
+        if ordering := self.get_ordering(request):
+            annotations = annotations.order_by(*ordering)
+        return annotations.defer(
             "excerpt__source__body", "excerpt__source__capture", "body_html", "revision_body_html", "anchored_text",
             "provision__text",
         )
 
     def changelist_view(self, request, extra_context=None):
         # Other people's private notes exist, and curators may know how many, never what they say.
-        unreadable = Annotation.objects.exclude(
-            pk__in=Annotation.objects.readable_by(request.user, removed=True).values("pk")
+        unreadable = Annotation.objects.filter(visibility=Annotation.Visibility.PRIVATE).exclude(
+            author=request.user
         ).count()
         extra_context = {**(extra_context or {}), "private_count": unreadable}
         return super().changelist_view(request, extra_context)

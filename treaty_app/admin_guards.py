@@ -142,8 +142,12 @@ class GuardedAdminMixin(GuardedFieldsMixin):
                 if (bad := rules.find_bad_character(text)) is not None:
                     return self.bad_request(request, f"The address of this list contains {bad.name}: "
                                                      "remove it from the filters or the search.")
-        if self.date_hierarchy and (problem := date_hierarchy_problem(self.date_hierarchy, request.GET)):
-            return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
+        # A date drill-down (<field>__year, __month, __day) on any date of the model, with or without a
+        # date_hierarchy: the admin passes such lookups on to the database as they are.
+        date_fields = {key.rsplit("__", 1)[0] for key in request.GET if key.rsplit("__", 1)[-1] in DATE_PARTS}
+        for field_path in sorted(date_fields | ({self.date_hierarchy} if self.date_hierarchy else set())):
+            if problem := date_hierarchy_problem(field_path, request.GET):
+                return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
         return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset, *args, **kwargs):
