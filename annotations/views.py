@@ -102,6 +102,21 @@ def card_key(annotation, user, can_hide, filters, *, new=False):
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
 
+def wording_state(request, provision, filters, tags=None):
+    """The highlights of the wording as `request.user` sees them, with the pages of their cards: what
+    the workspace draws, and what an HTMX write sends again out of band."""
+    visible = Annotation.objects.readable_by(request.user)
+    spans = wording_spans(filters.apply(visible.on_provision(provision)).distinct(), tags or list(Tag.objects.all()))
+    placed = [span for span in spans if span.start is not None]
+    pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
+                      keep=filters.query.removeprefix("?"), anchor="cards-heading")
+    html = mark_safe("".join(marked_pieces(
+        provision.text, placed, cuts=piece_cuts(len(provision.text)), anchors=True, colours=True, href=pages.href,
+        cache=caches["cards"],
+    )))
+    return {"spans": spans, "pages": pages, "wording_html": html}
+
+
 def workspace_context(request, provision, filters, **extra):
     """Everything the workspace shows, in a fixed number of queries however many annotations there are.
 
@@ -111,12 +126,9 @@ def workspace_context(request, provision, filters, **extra):
     can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
     tags = list(Tag.objects.all())
-    on_wording = filters.apply(visible.on_provision(provision)).distinct()
-    spans = wording_spans(on_wording, tags)
-    placed = [span for span in spans if span.start is not None]
+    wording = wording_state(request, provision, filters, tags)
+    spans, pages = wording["spans"], wording["pages"]
     adrift_keys = [span.pk for span in spans if span.start is None]
-    pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
-                      keep=filters.query.removeprefix("?"), anchor="cards-heading")
     shown = {
         annotation.pk: annotation
         for annotation in visible.filter(pk__in=[*pages.shown, *adrift_keys]).for_panel(user)
@@ -156,10 +168,7 @@ def workspace_context(request, provision, filters, **extra):
         # Cards build their action URLs on this prefix: reversing six URLs per card costs more than
         # the rest of the page once there are a thousand cards.
         "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
-        "wording_html": mark_safe("".join(marked_pieces(
-            provision.text, placed, cuts=piece_cuts(len(provision.text)), anchors=True, colours=True, href=pages.href,
-            cache=caches["cards"],
-        ))),
+        "wording_html": wording["wording_html"],
         "cards": cards,
         "pages": pages,
         "total": len(spans) + len(excerpt_annotations),
@@ -193,6 +202,71 @@ def with_csrf(request, response):
     """`response` with the viewer's CSRF token in the cached cards' forms."""
     if CSRF_PLACEHOLDER.encode() in response.content:
         response.content = response.content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    return response
+
+
+def card_for(request, pk, filters, *, new=False):
+    """The annotation `pk` as its workspace card shows it to `request.user`, with its card key."""
+    user = request.user
+    annotation = Annotation.objects.readable_by(user).for_panel(user).get(pk=pk)
+    annotation.card_key = card_key(annotation, user, user.has_perm("annotations.hide_annotation"), filters, new=new)
+    return annotation
+
+
+def render_changes(request, provision, filters, *, main=None, annotation=None, new=False, gone=False,
+                   deleted_changed=False):
+    """The answer to an HTMX write: the card it changed (or the fresh form, or nothing), and out of
+    band the highlights, the count and what else changed; not the whole workspace."""
+    user = request.user
+    card = None if annotation is None or gone else card_for(request, annotation.pk, filters, new=new)
+    root = annotation.parent if annotation is not None and annotation.parent_id else annotation
+    context = {
+        "provision": provision, "treaty": provision.treaty, "filters": filters, "here": workspace_url(provision),
+        "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
+        "can_hide": user.has_perm("annotations.hide_annotation"), "card_csrf": CARD_CSRF, "main": main,
+        "annotation": card, "wording_html": None, "total": None,
+    }
+    if main == "form":
+        context["form"] = AnnotationForm(provision=provision, excerpts=(), tags=list(Tag.objects.all()))
+    if new and card is not None:
+        context["new_card"] = context["created"] = card
+    if root is not None and root.excerpt_id:
+        excerpt = root.excerpt
+        on_excerpt = list(
+            filters.apply(Annotation.objects.readable_by(user).roots().filter(excerpt=excerpt))
+            .prefetch_related("tags").distinct().order_by("start", "pk")
+        )
+        for item in on_excerpt:
+            item.tag_slug = next((tag.slug for tag in item.tags.all()), None)
+        excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
+        context["excerpt"] = excerpt
+    elif provision.text:
+        wording = wording_state(request, provision, filters)
+        context |= {"wording_html": wording["wording_html"], "pages": wording["pages"]}
+    if new or gone:
+        # The count covers the notes on the excerpts beside the wording too, as the page's does.
+        excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
+        visible = Annotation.objects.readable_by(user).roots()
+        context["total"] = (
+            filters.apply(visible.filter(Q(provision=provision) | Q(excerpt__in=excerpts))).distinct().count()
+        )
+        if "pages" not in context:
+            context["pages"] = wording_state(request, provision, filters)["pages"] if provision.text else None
+    if deleted_changed:
+        context["recently_deleted"] = list(Annotation.objects.filter(
+            author=user, deleted_by=user, deleted_at__gte=timezone.now() - UNDO_WINDOW,
+        ).filter(Q(provision=provision) | Q(parent__provision=provision)))
+        context["deleted_changed"] = True
+    return with_csrf(request, render(request, "annotations/changes.html", context))
+
+
+def card_changed(request, provision, filters, annotation):
+    """The HTMX answer to a write on one card: that card again (a reply's: its note's card, which
+    holds it), and the highlights out of band."""
+    root = annotation.parent if annotation.parent_id else annotation
+    response = render_changes(request, provision, filters, main="card", annotation=root)
+    if root.pk != annotation.pk:
+        response = retarget(response, f"#annotation-{root.pk}")
     return response
 
 
@@ -247,7 +321,7 @@ def annotation_create(request, treaty_slug, provision_slug):
     excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
     form = AnnotationForm(request.POST, provision=provision, excerpts=excerpts)
     if not form.is_valid():
-        return render_workspace(request, provision, filters, status=422, form=form)
+        return render_form(request, provision, filters, form, status=422)
     data = form.cleaned_data
     try:
         annotation = writes.create(
@@ -256,11 +330,20 @@ def annotation_create(request, treaty_slug, provision_slug):
         )
     except writes.Refused as refusal:
         form.add_error(None, refusal.message)
-        return render_workspace(request, provision, filters, status=refusal.status, form=form)
+        return render_form(request, provision, filters, form, status=refusal.status)
     if not request.htmx:
         messages.success(request, "Annotation saved.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return render_workspace(request, provision, filters, created=annotation)
+    return render_changes(request, provision, filters, main="form", annotation=annotation, new=True)
+
+
+def render_form(request, provision, filters, form, status):
+    """A refused new annotation: with HTMX the form alone, its errors shown (the request's target);
+    without, the whole workspace around it."""
+    if not wants_fragment(request):
+        return render_workspace(request, provision, filters, status=status, form=form)
+    context = {"form": form, "provision": provision, "treaty": provision.treaty, "filters": filters}
+    return render(request, WORKSPACE + "#annotation-form", context, status=status)
 
 
 def readable_annotation(request, pk, *, removed=False):
@@ -328,7 +411,7 @@ def annotation_edit(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation updated.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return render_workspace(request, provision, filters)
+    return card_changed(request, provision, filters, annotation)
 
 
 @login_required
@@ -359,7 +442,7 @@ def annotation_reply(request, pk):
             " A curator will review it before it appears under the published note." if reply.review == "submitted" else ""
         ))
         return redirect(workspace_url(provision, filters) + f"#annotation-{reply.pk}")
-    return render_workspace(request, provision, filters)
+    return card_changed(request, provision, filters, parent)
 
 
 @login_required
@@ -381,7 +464,7 @@ def annotation_delete(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation deleted. You can undo this for 15 minutes.")
         return redirect(workspace_url(provision, filters))
-    return render_workspace(request, provision, filters)
+    return render_changes(request, provision, filters, annotation=annotation, gone=True, deleted_changed=True)
 
 
 @login_required
@@ -417,7 +500,7 @@ def annotation_submit(request, pk):
     if not request.htmx:
         messages.success(request, "Submitted for publication: a curator will review it.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return render_workspace(request, provision, filters)
+    return card_changed(request, provision, filters, annotation)
 
 
 @login_required
@@ -431,7 +514,7 @@ def annotation_hide(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
         return redirect(workspace_url(provision, filters))
-    return render_workspace(request, provision, filters)
+    return render_changes(request, provision, filters, annotation=annotation, gone=True)
 
 
 @login_required

@@ -1,3 +1,4 @@
+import re
 import time
 from datetime import timedelta
 
@@ -338,3 +339,54 @@ class QueryCountTests(WorkspaceTestCase):
         self.assertEqual(len(thousand), len(ten), [q["sql"] for q in thousand.captured_queries])
         print(f"\nworkspace: 10 annotations {len(ten)} queries {ten_ms:.0f} ms; "
               f"1,000 annotations {len(thousand)} queries {thousand_ms:.0f} ms")
+
+
+class WriteAnswerTests(WorkspaceTestCase):
+    """An HTMX write answers with what changed (its card or a fresh form, and out of band the
+    highlights and the count), never the whole workspace: the other cards are not in it."""
+
+    def setUp(self):
+        super().setUp()
+        self.others = make_annotations(self.provision, self.other, 30)
+
+    def assert_only(self, response, *, cards):
+        html = response.content.decode()
+        self.assertNotIn('id="workspace-body"', html)
+        self.assertEqual(sorted(int(pk) for pk in re.findall(r'<li id="annotation-(\d+)" class="card', html)), sorted(cards))
+        self.assertIn('<div id="wording" class="provision-text annotatable" data-target="provision" '
+                      f'data-text-version="{self.provision.text_version}" hx-swap-oob="true">', html)
+        return html
+
+    def test_create_answers_with_a_fresh_form_the_new_card_and_the_highlights(self):
+        response = self.client.post(self.create_url, self.create_data(), headers=HTMX)
+        created = Annotation.objects.get(body="Why this matters.")
+        html = self.assert_only(response, cards=[created.pk])
+        self.assertTrue(html.lstrip().startswith('<section id="annotation-form"'))
+        self.assertIn('<ol hx-swap-oob="afterbegin:#cards">', html)
+        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(31)</span>', html)
+        self.assertIn(f'id="hl-{created.pk}"', html)
+
+    def test_edit_submit_and_reply_answer_with_their_card(self):
+        from annotations import writes
+
+        start = TEXT.index(QUOTE)
+        note = writes.create(author=self.analyst, target=self.provision, start=start, end=start + len(QUOTE),
+                             exact=QUOTE, body="First.")
+        edit = self.client.post(reverse("annotations:edit", args=[note.pk]),
+                                {"body": "Second.", "visibility": "team", "version": note.version}, headers=HTMX)
+        self.assertIn("Second.", self.assert_only(edit, cards=[note.pk]))
+        submit = self.client.post(reverse("annotations:submit", args=[note.pk]), headers=HTMX)
+        self.assertIn("Awaiting review", self.assert_only(submit, cards=[note.pk]))
+        reply = self.client.post(reverse("annotations:reply", args=[self.others[0].pk]), {"body": "Agreed."}, headers=HTMX)
+        self.assertIn("Agreed.", self.assert_only(reply, cards=[self.others[0].pk]))
+
+    def test_delete_answers_with_nothing_for_the_card_and_the_undo_out_of_band(self):
+        from annotations import writes
+
+        note = writes.create(author=self.analyst, target=self.provision, start=0, end=6, exact=TEXT[:6], body="Gone soon.")
+        response = self.client.post(reverse("annotations:delete", args=[note.pk]), headers=HTMX)
+        html = self.assert_only(response, cards=[])
+        self.assertIn('<div id="recently-deleted" hx-swap-oob="true">', html)
+        self.assertIn("Undo", html)
+        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(30)</span>', html)
+        self.assertNotIn(f'id="hl-{note.pk}"', html)
