@@ -211,7 +211,7 @@ CACHES = {
         "LOCATION": "cards",
         "OPTIONS": {
             "MAX_ENTRIES": int(os.environ.get("CARD_CACHE_ENTRIES", "20000")),
-            "MAX_BYTES": int(os.environ.get("CARD_CACHE_MB", "32")) * 2**20,
+            "MAX_BYTES": int(os.environ.get("CARD_CACHE_MB", "64")) * 2**20,
         },
     },
 }

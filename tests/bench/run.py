@@ -283,6 +283,7 @@ def run_database(args, spec, url, static_root, servers, result):
 
     from annotations.anchoring import quote_selector
     from annotations.models import Annotation
+    from treaty_app import versioning
     from treaty_app.models import Provision
 
     say = (lambda *a: print(*a, file=sys.stderr, flush=True))
@@ -337,11 +338,19 @@ def run_database(args, spec, url, static_root, servers, result):
     if not smoke:
         add("floor: one-line Django view", lambda ctx: load.Fixed("/bench/floor/"),
             lambda: _floor_queries(anon, count_queries, override_settings), target="floor")
+    def after_a_change(client, path):
+        # What a request meets right after a change to what the page shows: a new content version.
+        versioning.changed(versioning.SHARED)
+        return count_queries(client, "get", path)
+
     for n in spec.sizes:
         slug = spec.provision_for(n)
         p = page(slug)
+        # "render" rows go to a server with no page cache (PAGE_CACHE_MB=0): every request renders the
+        # page, as after a change; the fragments (cards, highlight pieces, JSON-LD items) are made once
+        # per version of what each shows, as they are after a change to one annotation.
         add(f"public page N={n} render", lambda ctx, p=p: load.Fixed(p, unique=True),
-            lambda p=p: count_queries(anon, "get", p + "?r=q"))
+            lambda p=p: after_a_change(anon, p), target="uncached")
         if smoke:
             continue
         add(f"public page N={n} cached", lambda ctx, p=p: load.Fixed(p),
@@ -351,7 +360,7 @@ def run_database(args, spec, url, static_root, servers, result):
             lambda p=p: count_queries(anon, "get", p, HTTP_IF_NONE_MATCH=anon.get(p)["ETag"]), expected=(304,))
         j = p + "annotations.jsonld"
         add(f"provision JSON-LD N={n} render", lambda ctx, j=j: load.Fixed(j, unique=True),
-            lambda j=j: count_queries(anon, "get", j + "?r=q"))
+            lambda j=j: after_a_change(anon, j), target="uncached")
         add(f"provision JSON-LD N={n} cached", lambda ctx, j=j: load.Fixed(j),
             lambda j=j: (anon.get(j), count_queries(anon, "get", j))[1])
         w = f"/workspace/{t}/{slug}/"
@@ -393,10 +402,15 @@ def run_database(args, spec, url, static_root, servers, result):
     ctx = {"port": app.port, "analyst": log_in(app.port, corpus.ANALYST, corpus.PASSWORD)}
     if not smoke:
         ctx["curator"] = log_in(app.port, corpus.CURATOR, corpus.PASSWORD)
-    floor = None
+    floor = uncached = None
     rows = []
     for scenario in scenarios:
         port, server = app.port, app
+        if scenario["target"] == "uncached":
+            uncached = uncached or Gunicorn({**server_env(url, static_root), "PAGE_CACHE_MB": "0"},
+                                            log=open(logs / "uncached.log", "wb"))
+            servers.append(uncached)
+            port, server = uncached.port, uncached
         if scenario["target"] == "floor":
             floor = floor or Gunicorn(server_env(url, static_root, "tests.bench.floor_settings"),
                                       app="tests.bench.floor:application", log=open(logs / "floor.log", "wb"))
@@ -441,6 +455,10 @@ def run_database(args, spec, url, static_root, servers, result):
             if figures["statuses"].get("501"):
                 rows[-1]["not_available"] = "answered 501"
     out = {"scenarios": rows, "workers": WORKERS, "logs": str(logs)}
+    if not smoke:
+        out["workspace_html"] = workspace_html(analyst, spec, t, say)
+        if not args.only or any("browser" in o for o in args.only):
+            out["browser"] = browser_timing(app.port, ctx["analyst"], spec, t, say)
 
     if not smoke and connection.vendor == "postgresql" and not args.only:
         out["checks"] = {"two_servers": two_servers(url, static_root, servers, ctx, write, args, say)}
@@ -449,6 +467,65 @@ def run_database(args, spec, url, static_root, servers, result):
     if not smoke and not args.only:
         out["export"] = export_memory(url, static_root, say)
     return out
+
+
+def workspace_html(client, spec, treaty, say):
+    """The workspace's HTML weight per annotation at each N (uncompressed, the whole page)."""
+    say("  workspace HTML weight")
+    weights = {}
+    for n in spec.sizes:
+        body = client.get(f"/workspace/{treaty}/{spec.provision_for(n)}/").content
+        weights[str(n)] = {"bytes": len(body), "kb_per_annotation": round(len(body) / 1024 / n, 3)}
+    return weights
+
+
+def browser_timing(port, jar, spec, treaty, say, runs=5):
+    """In Debian's Chromium (Playwright): from navigation to the workspace (N=2,000, or the largest N
+    below) until its first highlight and its first card are visible, median of `runs` fresh contexts;
+    then every card reached through the pager, page by page, counted against N."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"not_available": "playwright is not installed"}
+    if not Path("/usr/bin/chromium").exists():
+        return {"not_available": "/usr/bin/chromium is missing"}
+    n = max(size for size in spec.sizes if size <= 2000)
+    url = f"http://{HOST}:{port}/workspace/{treaty}/{spec.provision_for(n)}/"
+    say(f"  browser: workspace N={n}")
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    timings, cards_seen, pages = [], 0, 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        try:
+            for _ in range(runs):
+                context = browser.new_context()
+                context.add_cookies([{"name": k, "value": v, "domain": HOST, "path": "/"} for k, v in jar.items()])
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(url, wait_until="commit")
+                page.locator("#wording mark.hl").first.wait_for(state="visible")
+                page.locator("#cards li.card").first.wait_for(state="visible")
+                timings.append((time.perf_counter() - started) * 1000)
+                context.close()
+            context = browser.new_context()
+            context.add_cookies([{"name": k, "value": v, "domain": HOST, "path": "/"} for k, v in jar.items()])
+            page = context.new_page()
+            page.goto(url)
+            while True:
+                pages += 1
+                cards_seen += page.locator("#cards li.card[data-annotation]").count()
+                following = page.locator(".card-pager a[rel=next]")
+                if not following.count():
+                    break
+                following.first.click()
+                page.wait_for_load_state()
+            context.close()
+        finally:
+            browser.close()
+    return {"n": n, "first_highlight_and_card_ms": [round(t) for t in timings],
+            "median_ms": round(sorted(timings)[len(timings) // 2]), "pages": pages, "cards_seen": cards_seen,
+            "every_card_reached": cards_seen >= n}
 
 
 def _floor_queries(client, count_queries, override_settings):
@@ -606,6 +683,10 @@ def table(result):
             lines.append(f"\n{name}: " + json.dumps({k: v for k, v in check.items() if k != "figures"}))
         if "export" in db:
             lines.append("\nexport_annotations --all: " + json.dumps(db["export"]))
+        if "workspace_html" in db:
+            lines.append("\nworkspace HTML: " + json.dumps(db["workspace_html"]))
+        if "browser" in db:
+            lines.append("\nbrowser (Chromium), workspace: " + json.dumps(db["browser"]))
     return "\n".join(lines)
 
 
