@@ -17,14 +17,14 @@ from django.utils.functional import cached_property
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from treaty_app.admin_guards import GuardedHistoryAdmin
+from treaty_app.admin_guards import GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
 
 from . import placing, writes
 from .diffing import word_diff
-from .models import Annotation, Tag
+from .models import Annotation, AssessmentField, AssessmentValue, Tag
 
 
 class EstimatedCountPaginator(Paginator):
@@ -152,7 +152,8 @@ class AnnotationAdmin(GuardedHistoryAdmin):
     action_form = ReviewActionForm
     # Authors' words and anchors are theirs, and visibility and review change only through the actions
     # (which record who decided): the change form corrects tags, nothing else.
-    readonly_fields = ["provision", "excerpt", "parent", "author", "visibility", "body", "revision", "start", "end",
+    readonly_fields = ["provision", "excerpt", "parent", "author", "visibility", "body", "assessment_shown", "revision",
+                       "start", "end",
                        "exact", "prefix", "suffix", "original_exact", "text_version", "original_text_version",
                        "placement", "old_wording", "version", "review", "submitted_at", "reviewed_at", "reviewed_by",
                        "review_note", "created_at", "updated_at", "deleted_at", "deleted_by", "hidden_at", "hidden_by"]
@@ -246,6 +247,18 @@ class AnnotationAdmin(GuardedHistoryAdmin):
             return Truncator(obj.body).chars(160)
         return word_diff(obj.body, obj.revision_body)
 
+    @admin.display(description="Assessment")
+    def assessment_shown(self, obj):
+        from . import assessments
+
+        shown = assessments.describe(obj.assessment or {}, assessments.scheme())
+        if not shown:
+            return "—"
+        return format_html_join(
+            "", "<div>{}: {}{}</div>",
+            ((item.field, item.value, " (retired from the scheme)" if item.retired else "") for item in shown),
+        )
+
     @admin.display(description="Pending revision")
     def revision(self, obj):
         if not obj.has_revision:
@@ -331,3 +344,43 @@ class AnnotationAdmin(GuardedHistoryAdmin):
                     "opts": self.model._meta, "original": annotation, "cancel_url": change_url}
         return render(request, "admin/annotations/annotation/place.html", context, status=status)
 
+
+
+class AssessmentValueInline(GuardedTabularInline):
+    model = AssessmentValue
+    fields = ["position", "slug", "label", "retired", "in_use"]
+    readonly_fields = ["in_use"]
+    extra = 0
+    # Values are retired, not deleted: assessments keep the slugs they stored.
+    can_delete = False
+
+    @admin.display(description="Annotations with it")
+    def in_use(self, value):
+        if value.pk is None:
+            return "—"
+        return Annotation.objects.filter(**{f"assessment__{value.field.slug}": value.slug}).count()
+
+
+@admin.register(AssessmentField)
+class AssessmentFieldAdmin(GuardedModelAdmin):
+    """The assessment scheme. A field or value is retired, never deleted, so stored assessments stay
+    readable; the list says how many annotations hold a retired one."""
+
+    list_display = ["label", "slug", "kind", "position", "retired", "retired_in_use"]
+    list_editable = ["position"]
+    fields = ["label", "slug", "kind", "position", "help_text", "retired"]
+    prepopulated_fields = {"slug": ["label"]}
+    inlines = [AssessmentValueInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Annotations holding a retired value")
+    def retired_in_use(self, field):
+        retired = [value.slug for value in field.values.all() if value.retired or field.retired]
+        if field.retired and field.kind == AssessmentField.Kind.TEXT:
+            return Annotation.objects.filter(assessment__has_key=field.slug).count()
+        return Annotation.objects.filter(**{f"assessment__{field.slug}__in": retired}).count() if retired else 0
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("values")

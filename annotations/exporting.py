@@ -83,6 +83,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 
+from . import assessments
 from .models import Annotation, Tag
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -173,6 +174,22 @@ class Linker:
     def iri(self, path):
         return f"{self.base}{path}"
 
+    def assessment_value(self, field, value):
+        return self._cached(
+            ("assessment", field, value),
+            lambda: self.iri(reverse("reader:assessment-value", args=[field, value])),
+        )
+
+    def is_text_field(self, field):
+        """Whether the scheme's field `field` takes text (read once per export)."""
+        if "text-fields" not in self._memo:
+            from .models import AssessmentField
+
+            self._memo["text-fields"] = set(
+                AssessmentField.objects.filter(kind=AssessmentField.Kind.TEXT).values_list("slug", flat=True)
+            )
+        return field in self._memo["text-fields"]
+
     def collection(self):
         return self.iri(reverse("reader:annotations-export"))
 
@@ -240,6 +257,7 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
         {"type": "TextualBody", "purpose": "tagging", "value": tag.name, "glossa:tag": linker.tag(tag.slug)}
         for tag in annotation.tags.all()
     ]
+    body += assessment_bodies(annotation.assessment, linker)
     document = {
         "id": linker.annotation_id(annotation),
         "type": "Annotation",
@@ -263,6 +281,21 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
     if internal:
         document.update(_internal_state(annotation))
     return document
+
+
+def assessment_bodies(assessment, linker):
+    """An assessment as W3C bodies, in its fields' order as stored: a chosen value is a classifying
+    SpecificResource whose source is the value's IRI (``/assessments/<field>/<value>/``, a page that
+    dereferences); a text field is a describing TextualBody that names its field (``glossa:field``)."""
+    bodies = []
+    for field, value in (assessment or {}).items():
+        if linker.is_text_field(field):
+            bodies.append({"type": "TextualBody", "purpose": "describing", "value": value, "format": "text/plain",
+                           "glossa:field": field})
+        else:
+            bodies.append({"type": "SpecificResource", "purpose": "classifying",
+                           "source": linker.assessment_value(field, value)})
+    return bodies
 
 
 def _target(annotation, linker):
@@ -307,6 +340,7 @@ def _internal_state(annotation):
         state["glossa:revision"] = {
             "body": annotation.revision_body,
             "tags": [tag.slug for tag in annotation.revision_tags.all()],
+            **({"assessment": annotation.revision_assessment} if annotation.revision_assessment else {}),
             "created": isoformat(annotation.revision_at),
         }
     if annotation.original_exact != annotation.exact:
@@ -441,7 +475,7 @@ def _person_entry(user):
 
 CSV_COLUMNS = [
     "id", "provision", "quote", "prefix", "suffix", "start", "end", "body", "tags", "author", "visibility",
-    "created", "modified", "permalink", "reply_to", "placement",
+    "created", "modified", "permalink", "reply_to", "placement", "assessment",
 ]
 
 # A cell starting with one of these is a formula to Excel and LibreOffice ("CSV injection").
@@ -467,6 +501,7 @@ def write_csv(out, queryset, *, base_url):
     (starting with = + - @) is prefixed with an apostrophe. The permalink is the public page's
     anchor for a published annotation and the workspace's for any other."""
     linker = Linker(base_url)
+    known = assessments.scheme()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     count = 0
@@ -489,6 +524,7 @@ def write_csv(out, queryset, *, base_url):
             linker.annotation_id(annotation) if published else linker.iri(annotation.get_absolute_url()),
             annotation.parent_id or "",
             annotation.placement,
+            _cell("; ".join(f"{item.field}: {item.value}" for item in assessments.describe(annotation.assessment, known))),
         ])
         count += 1
     return count

@@ -5,7 +5,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from .anchoring import AnchorError, check_span, find_unique
-from .models import Annotation, Tag
+from . import assessments
+from .models import Annotation, AssessmentField, Tag
 from .writes import tag_slug
 
 BODY_MAX_LENGTH = 20_000
@@ -97,8 +98,10 @@ class NoteFields(forms.ModelForm):
         model = Annotation
         fields = ["body", "tags", "visibility"]
 
-    def __init__(self, *args, tags=None, **kwargs):
+    def __init__(self, *args, tags=None, scheme=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.scheme = scheme or assessments.scheme()
+        self.add_assessment_fields()
         if tags is not None:
             # The caller already fetched the vocabulary: reuse it rather than query again.
             self.fields["tags"].queryset = Tag.objects.all()
@@ -109,6 +112,53 @@ class NoteFields(forms.ModelForm):
             visibility.choices = Annotation.Visibility.choices
             visibility.disabled = True
             visibility.help_text = "Published by a curator: withdraw it in the review queue to change this."
+
+    ASSESSMENT_PREFIX = "assessment-"
+
+    @property
+    def stored_assessment(self):
+        instance = self.instance
+        return instance.revision_assessment if instance.pk and instance.has_revision else instance.assessment
+
+    def add_assessment_fields(self):
+        """A field per field of the scheme: a choice of its values, or text. A retired field or value
+        is offered only where this annotation already has it."""
+        current = self.stored_assessment or {}
+        for field in self.scheme.fields:
+            if field.retired and field.slug not in current:
+                continue
+            name = self.ASSESSMENT_PREFIX + field.slug
+            if field.kind == AssessmentField.Kind.TEXT:
+                self.fields[name] = forms.CharField(
+                    label=field.label, required=False, help_text=field.help_text,
+                    max_length=assessments.TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}),
+                )
+            else:
+                values = [v for v in self.scheme.values[field.slug].values()
+                          if not v.retired or v.slug == current.get(field.slug)]
+                self.fields[name] = forms.ChoiceField(
+                    label=field.label, required=False, help_text=field.help_text,
+                    choices=[("", "—"), *((v.slug, v.label) for v in values)],
+                )
+            if field.slug in current and not self.is_bound:
+                self.initial[name] = current[field.slug]
+
+    def clean_assessment(self, cleaned):
+        data = {
+            name.removeprefix(self.ASSESSMENT_PREFIX): cleaned.get(name)
+            for name in self.fields if name.startswith(self.ASSESSMENT_PREFIX)
+        }
+        try:
+            cleaned["assessment"] = assessments.validate(data, current=self.stored_assessment, known=self.scheme)
+        except ValidationError as error:
+            for slug, messages in error.message_dict.items():
+                name = self.ASSESSMENT_PREFIX + slug
+                self.add_error(name if name in self.fields else None, messages)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_assessment(cleaned)
+        return cleaned
 
     def clean_new_tags(self):
         names = [name.strip() for name in self.cleaned_data["new_tags"].split(",") if name.strip()]

@@ -58,6 +58,48 @@ class Tag(models.Model):
             raise ValidationError({"parent": "This tag has narrower tags of its own."}, code="has_children")
 
 
+class AssessmentField(models.Model):
+    """One field of the assessment scheme that curators define: what an analyst may say a clause does.
+
+    A ``choice`` field takes one of its values; a ``scale`` field too, its values being ordered (low to
+    high, by position: agreement on it is measured as ordinal); a ``text`` field takes free text (the
+    reasoning). Retiring a field or a value keeps every stored assessment readable; it only stops new
+    ones from using it."""
+
+    class Kind(models.TextChoices):
+        CHOICE = "choice", "One of a list"
+        SCALE = "scale", "One step of an ordered scale"
+        TEXT = "text", "Free text"
+
+    slug = models.SlugField(max_length=40, unique=True, help_text="Used in exports: never change it once used.")
+    label = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=Kind, default=Kind.CHOICE)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on forms and pages.")
+    help_text = models.CharField(max_length=300, blank=True, help_text="What the field asks, for analysts.")
+    retired = models.BooleanField(default=False, help_text="No new assessment uses it; stored ones stay.")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.label
+
+
+class AssessmentValue(models.Model):
+    field = models.ForeignKey(AssessmentField, on_delete=models.CASCADE, related_name="values")
+    slug = models.SlugField(max_length=40, help_text="Used in exports: never change it once used.")
+    label = models.CharField(max_length=80)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order; on a scale, low to high.")
+    retired = models.BooleanField(default=False, help_text="No new assessment uses it; stored ones stay.")
+
+    class Meta:
+        ordering = ["field", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["field", "slug"], name="assessment_value_unique")]
+
+    def __str__(self):
+        return f"{self.field.label}: {self.label}"
+
+
 def _readable(user, via=""):
     """Who may read an annotation's row, as a condition on the row reached through `via`."""
     public = Q(**{f"{via}visibility": Annotation.Visibility.PUBLIC})
@@ -216,6 +258,11 @@ class Annotation(models.Model):
     revision_tags = models.ManyToManyField(Tag, blank=True, related_name="+")
     revision_at = models.DateTimeField(null=True, blank=True, help_text="When the pending revision was made.")
 
+    # What the analyst concludes the words do, in the curators' scheme (AssessmentField): {field slug: value
+    # slug, or text for a text field}. Validated by assessments.py; kept as written when the scheme changes.
+    assessment = models.JSONField(default=dict, blank=True)
+    revision_assessment = models.JSONField(default=dict, blank=True, help_text="The pending revision's assessment.")
+
     version = models.PositiveIntegerField(default=1, help_text="Goes up on each edit; stale edits are refused.")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -286,6 +333,19 @@ class Annotation(models.Model):
     @property
     def has_revision(self):
         return self.revision_at is not None
+
+    @classmethod
+    def describe_assessments(cls, annotations):
+        """Give each annotation (and its pending revision) its assessment as pages show it, labelled
+        by the scheme, read once (two queries). treaty_app's pages call this through the model, which
+        they reach by a reverse relation: they import nothing of this app."""
+        from . import assessments
+
+        known = assessments.scheme()
+        for annotation in annotations:
+            annotation.shown_assessment = assessments.describe(annotation.assessment or {}, known)
+            annotation.shown_revision_assessment = assessments.describe(annotation.revision_assessment or {}, known)
+        return annotations
 
     def get_absolute_url(self):
         root = self.parent or self

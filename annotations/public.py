@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from treaty_app.caching import conditional_page, every_scope
+from treaty_app.caching import conditional_page, every_scope, shared_scope
 from treaty_app.models import Provision
 
-from . import search
+from . import assessments, search
 from .models import Annotation, Tag
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -98,3 +98,15 @@ def search_page(request):
         "max_length": search.MAX_QUERY_LENGTH, "full_text": search.uses_full_text(),
     }
     return render(request, template, context, status=400 if params.error else 200)
+
+
+@require_safe
+@conditional_page(scopes=shared_scope)
+def assessment_scheme(request, field_slug=None, value_slug=None):
+    """The assessment scheme: each field and its values, the IRIs exported assessments name
+    (``/assessments/<field>/<value>/`` is this page with that value marked)."""
+    known = assessments.scheme()
+    if field_slug is not None and (value_slug not in known.values.get(field_slug, {})):
+        raise Http404("No such value in the assessment scheme.")
+    context = {"scheme": known, "field_slug": field_slug, "value_slug": value_slug}
+    return render(request, "annotations/assessment_scheme.html", context)

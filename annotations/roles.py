@@ -6,14 +6,17 @@ CURATORS = "Curators"
 ROLE_PERMISSIONS = {
     ANALYSTS: {
         "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
-                        "view_tag", "add_tag"],
+                        "view_tag", "add_tag", "view_assessmentfield", "view_assessmentvalue"],
         "treaty_app": ["view_treaty", "view_provision", "view_source", "view_excerpt", "view_excerptlink",
                        "view_quotedpassage"],
     },
     CURATORS: {
         "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
                         "hide_annotation", "publish_annotation",
-                        "view_tag", "add_tag", "change_tag", "delete_tag"],
+                        "view_tag", "add_tag", "change_tag", "delete_tag",
+                        # Curators define the assessment scheme.
+                        "view_assessmentfield", "add_assessmentfield", "change_assessmentfield",
+                        "view_assessmentvalue", "add_assessmentvalue", "change_assessmentvalue"],
         # Curators add a second treaty and its provisions (the 1961 treaty beside the 2024 one).
         "treaty_app": ["view_treaty", "add_treaty", "change_treaty",
                        "view_provision", "add_provision", "change_provision",
@@ -27,15 +30,18 @@ ROLE_PERMISSIONS = {
 }
 
 
-def grant_role_permissions(group_model, permission_model):
-    """Create the groups (if missing) and give each exactly the permissions in ROLE_PERMISSIONS."""
+def grant_role_permissions(group_model, permission_model, *, strict=True):
+    """Create the groups (if missing) and give each exactly the permissions in ROLE_PERMISSIONS.
+
+    An early migration runs this before later migrations have made some models: it passes
+    `strict=False` to grant what exists (each later migration that adds a model grants again)."""
     for role, by_app in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         permissions = []
         for app_label, codenames in by_app.items():
             found = list(permission_model.objects.filter(content_type__app_label=app_label, codename__in=codenames))
             missing = set(codenames) - {p.codename for p in found}
-            if missing:
+            if missing and strict:
                 raise RuntimeError(f"{role}: permissions {sorted(missing)} of {app_label} do not exist.")
             permissions += found
         group.permissions.set(permissions)

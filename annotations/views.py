@@ -98,6 +98,7 @@ def card_key(annotation, user, can_hide, filters, *, new=False):
         [(reply.pk, reply.version, reply.author.get_username(), reply.author_id == user.pk)
          for reply in annotation.live_replies],
         annotation.author_id == user.pk, can_hide, filters.query, new,
+        getattr(annotation, "shown_assessment", None), getattr(annotation, "shown_revision_assessment", None),
     ]
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
@@ -187,6 +188,7 @@ def workspace_context(request, provision, filters, **extra):
     }
     context.update(extra)
     created = context.get("created")
+    Annotation.describe_assessments([*cards, *adrift, *excerpt_annotations])
     for annotation in [*cards, *adrift, *excerpt_annotations]:
         annotation.card_key = card_key(annotation, user, can_hide, filters, new=created is not None and created.pk == annotation.pk)
     return context
@@ -209,6 +211,7 @@ def card_for(request, pk, filters, *, new=False):
     """The annotation `pk` as its workspace card shows it to `request.user`, with its card key."""
     user = request.user
     annotation = Annotation.objects.readable_by(user).for_panel(user).get(pk=pk)
+    Annotation.describe_assessments([annotation])
     annotation.card_key = card_key(annotation, user, user.has_perm("annotations.hide_annotation"), filters, new=new)
     return annotation
 
@@ -327,6 +330,7 @@ def annotation_create(request, treaty_slug, provision_slug):
         annotation = writes.create(
             author=request.user, target=data["target"], start=data["start"], end=data["end"], exact=data["exact"],
             body=data["body"], tags=list(data["tags"]), new_tags=data["new_tags"], visibility=data["visibility"],
+            assessment=data["assessment"],
         )
     except writes.Refused as refusal:
         form.add_error(None, refusal.message)
@@ -396,6 +400,7 @@ def annotation_edit(request, pk):
         writes.edit(
             annotation.pk, by=request.user, version=data["version"], body=data["body"], tags=list(data["tags"]),
             new_tags=data["new_tags"], visibility=None if form.fields["visibility"].disabled else data["visibility"],
+            assessment=data["assessment"],
         )
     except writes.Conflict as refusal:
         if refusal.current is None:

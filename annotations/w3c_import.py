@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from treaty_app.models import Excerpt, Provision
 
-from . import restoring, w3c_reader, writes
+from . import assessments, restoring, w3c_reader, writes
 from .anchoring import AnchorError, check_span, quote_selector, reanchor
 from .models import Annotation, Tag
 from .w3c_reader import W3CImportError, route
@@ -84,6 +84,7 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
     promises) and return an ImportReport. Raises W3CImportError, with nothing saved."""
     read = w3c_reader.read(document, now=timezone.now())
     items = read.items
+    _check_assessments(items)
     report = ImportReport()
     with transaction.atomic():
         restoring.restore_people(read.people, report)
@@ -114,6 +115,25 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
         report.created = len(new)
         report.existing = len(items) - len(new)
     return report
+
+
+def _check_assessments(items):
+    """Each item's assessments against the scheme (assessments.validate, the form's own rule); a value
+    the scheme has retired is restored as it was (it was valid when made). Refuses naming the field."""
+    known = assessments.scheme()
+    problems = []
+    for item in items:
+        for attribute in ("assessment", "revision_assessment"):
+            data = getattr(item, attribute)
+            if not data:
+                continue
+            try:
+                setattr(item, attribute, assessments.validate(data, current=data, known=known))
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    problems.append((item.index, item.id, f"assessment field {field!r}: {messages[0]}"))
+    if problems:
+        raise W3CImportError(problems=problems)
 
 
 def _users(items, create_users, report):
@@ -385,4 +405,5 @@ def _row(item, users):
         hidden_at=item.hidden, hidden_by=users.get(item.hidden_by), deleted_at=item.deleted,
         deleted_by=users.get(item.deleted_by),
         revision_body=item.revision_body, revision_at=item.revision_at,
+        assessment=item.assessment, revision_assessment=item.revision_assessment,
     )

@@ -193,6 +193,8 @@ class Item:
     revision_body: str = ""
     revision_tags: list = field(default_factory=list)  # slugs
     revision_at: datetime | None = None
+    assessment: dict = field(default_factory=dict)  # {field slug: value slug or text}, as read
+    revision_assessment: dict = field(default_factory=dict)
     # Filled in by w3c_import while resolving.
     provision: object = None
     excerpt: object = None
@@ -362,6 +364,7 @@ class _Reader:
     def __init__(self, index, raw, context, known_ids, now):
         self.index, self.raw, self.context, self.known_ids, self.now = index, raw, context, known_ids, now
         self.unkept, self.notes = [], []
+        self.assessment = {}
 
     def fail(self, message):
         raise _Refused(message)
@@ -444,6 +447,7 @@ class _Reader:
             review_note=self.string("glossa:reviewNote"),
             hidden=self.moment("glossa:hidden"), hidden_by=self.string("glossa:hiddenBy", default=None),
             deleted=self.moment("glossa:deleted"), deleted_by=self.string("glossa:deletedBy", default=None),
+            assessment=self.assessment,
         )
         self.identity(item)
         self.curators_state(item)
@@ -481,6 +485,10 @@ class _Reader:
         if not isinstance(tags, list) or not all(isinstance(slug, str) for slug in tags):
             self.fail("glossa:revision tags must be a list of tag slugs")
         item.revision_body, item.revision_tags = revision["body"], tags
+        assessment = revision.get("assessment", {})
+        if not isinstance(assessment, dict):
+            self.fail("glossa:revision assessment must be an object of fields and values")
+        item.revision_assessment = assessment
         item.revision_at = self.moment("glossa:revision created", revision.get("created")) or self.now
 
     # --- creator
@@ -542,7 +550,11 @@ class _Reader:
             self.others(f"{where} ", body, {"type", "items"})
             self.body(f"{where} option 1", options[0], default, texts, links, tags)
             return
-        if "TextualBody" in kinds or ("value" in body and "source" not in body):
+        if "glossa:field" in body and "TextualBody" in kinds:
+            self.assessment_text(where, body)
+        elif "SpecificResource" in kinds and _as_list(body.get("purpose")) == ["classifying"] and self.assessment_value(body):
+            self.others(f"{where} ", body, {"type", "purpose", "source"})
+        elif "TextualBody" in kinds or ("value" in body and "source" not in body):
             self.textual_body(where, body, default, texts, tags)
         elif "SpecificResource" in kinds or "source" in body:
             self.specific_resource(where, body, links)
@@ -551,6 +563,27 @@ class _Reader:
             self.others(f"{where} ", body, {"id"})
         else:
             self.fail(f"{where} is neither a TextualBody, a link nor a Choice")
+
+    def assessment_value(self, body):
+        """A classifying body naming a value of Glossa's assessment scheme (/assessments/<field>/<value>/):
+        recorded in the assessment, True; any other classifying resource: False (kept as a link)."""
+        found = route(body.get("source")) if isinstance(body.get("source"), str) else None
+        if not found or found[0] != "reader:assessment-value":
+            return False
+        field = found[1]["field_slug"]
+        if field in self.assessment:
+            self.fail(f"its assessment gives the field {field!r} twice")
+        self.assessment[field] = found[1]["value_slug"]
+        return True
+
+    def assessment_text(self, where, body):
+        field, value = body.get("glossa:field"), body.get("value")
+        if not isinstance(field, str) or not isinstance(value, str):
+            self.fail(f"{where}: an assessment's text body needs a glossa:field and a text value")
+        if field in self.assessment:
+            self.fail(f"its assessment gives the field {field!r} twice")
+        self.assessment[field] = value
+        self.others(f"{where} ", body, {"type", "purpose", "value", "format", "glossa:field"})
 
     def textual_body(self, where, body, default, texts, tags):
         purposes = _as_list(body.get("purpose"))

@@ -240,8 +240,10 @@ def _free_slug(slug):
 
 
 @write
-def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), visibility=Annotation.Visibility.TEAM):
-    """A new annotation on words of a provision's wording or of a commentary excerpt (`target`).
+def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), visibility=Annotation.Visibility.TEAM,
+           assessment=None):
+    """A new annotation on words of a provision's wording or of a commentary excerpt (`target`),
+    with an assessment already validated (assessments.validate).
 
     The words must still stand at `start`:`end` once the wording is locked; an annotation is never
     public when made."""
@@ -259,7 +261,7 @@ def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), vis
         author=author, provision=target if on_provision else None, excerpt=None if on_provision else target,
         visibility=visibility, start=start, end=end,
         exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, original_exact=quote.exact,
-        text_version=locked.text_version if on_provision else None,
+        text_version=locked.text_version if on_provision else None, assessment=assessment or {},
     )
     annotation.original_text_version = annotation.text_version
     _set_body(annotation, body)
@@ -273,8 +275,9 @@ def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), vis
 
 
 @write
-def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None):
-    """The author's edit of the note, tags or visibility, at the version they saw.
+def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None, assessment=None):
+    """The author's edit of the note, tags, visibility or assessment (None: as it is), at the version
+    they saw.
 
     On a published annotation it becomes a pending revision, which the public does not see until a
     curator publishes it; editing back to the published wording withdraws the revision."""
@@ -283,21 +286,25 @@ def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None):
     _own(annotation, by, "edit")
     _at_version(annotation, version)
     if _is_public(annotation):
-        published = (body, {tag.pk for tag in all_tags}) == (annotation.body, {tag.pk for tag in annotation.tags.all()})
+        if assessment is None:
+            assessment = annotation.revision_assessment if annotation.has_revision else annotation.assessment
+        published = (body, {tag.pk for tag in all_tags}, assessment) == (
+            annotation.body, {tag.pk for tag in annotation.tags.all()}, annotation.assessment
+        )
         if published:
             _set_revision(annotation, "")
-            annotation.revision_at = None
+            annotation.revision_at, annotation.revision_assessment = None, {}
             _set_tags(annotation, "revision_tags", [])
             annotation.review = Annotation.Review.PUBLISHED
             reason = "Revision withdrawn: back to the published wording"
         else:
             _set_revision(annotation, body)
-            annotation.revision_at = timezone.now()
+            annotation.revision_at, annotation.revision_assessment = timezone.now(), assessment
             _set_tags(annotation, "revision_tags", all_tags)
             annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, annotation.revision_at
             reason = "Edited after publication: the revision awaits review"
-        _save([annotation], ["revision_body", "revision_body_html", "revision_at", "review", "submitted_at"],
-              by=by, reason=reason)
+        _save([annotation], ["revision_body", "revision_body_html", "revision_at", "revision_assessment", "review",
+                             "submitted_at"], by=by, reason=reason)
         return annotation
     if visibility is None:
         visibility = annotation.visibility
@@ -306,10 +313,12 @@ def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None):
     _set_body(annotation, body)
     _set_tags(annotation, "tags", all_tags)
     annotation.visibility = visibility
+    if assessment is not None:
+        annotation.assessment = assessment
     if visibility == Annotation.Visibility.PRIVATE and annotation.review == Annotation.Review.SUBMITTED:
         # Curators cannot read a private note, so it cannot wait for them.
         annotation.review = Annotation.Review.NONE
-    _save([annotation], ["body", "body_html", "visibility", "review"], by=by, reason="Edited")
+    _save([annotation], ["body", "body_html", "visibility", "review", "assessment"], by=by, reason="Edited")
     return annotation
 
 
@@ -413,12 +422,13 @@ def publish(annotations, *, curator):
             _set_tags(row, "tags", list(row.revision_tags.all()))
             _set_revision(row, "")
             _set_tags(row, "revision_tags", [])
-            row.revision_at = None
+            row.revision_at, row.assessment, row.revision_assessment = None, row.revision_assessment, {}
         row.visibility, row.review = Annotation.Visibility.PUBLIC, Annotation.Review.PUBLISHED
         row.reviewed_at, row.reviewed_by, row.review_note = now, curator, ""
         row.hidden_at = row.hidden_by = None
-    _save(rows, ["body", "body_html", "revision_body", "revision_body_html", "revision_at", "visibility",
-                 "review", "reviewed_at", "reviewed_by", "review_note", "hidden_at", "hidden_by"],
+    _save(rows, ["body", "body_html", "revision_body", "revision_body_html", "revision_at", "assessment",
+                 "revision_assessment", "visibility", "review", "reviewed_at", "reviewed_by", "review_note", "hidden_at",
+                 "hidden_by"],
           by=curator, reason="Published")
     _public_changed(rows)
     return len(rows)
@@ -652,7 +662,7 @@ def reanchor_target(target, *, old_text, by=None, reason="Placed again after the
 
 @write
 def revert(pk, *, by, history_id):
-    """Bring back the body, tags and visibility an annotation had in one of its history records.
+    """Bring back the body, tags, assessment and visibility an annotation had in one of its history records.
 
     Never its anchor nor its edit counter: the anchor stays on today's wording (placed again by its
     quote if it no longer fits), and ``version`` moves forward. Never a publication either: on a
@@ -669,16 +679,17 @@ def revert(pk, *, by, history_id):
     fields = []
     if _is_public(annotation):
         _set_revision(annotation, body)
-        annotation.revision_at = timezone.now()
+        annotation.revision_at, annotation.revision_assessment = timezone.now(), record.assessment or {}
         _set_tags(annotation, "revision_tags", tags)
         annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, annotation.revision_at
-        fields += ["revision_body", "revision_body_html", "revision_at", "review", "submitted_at"]
+        fields += ["revision_body", "revision_body_html", "revision_at", "revision_assessment", "review", "submitted_at"]
     else:
         _set_body(annotation, body)
         _set_tags(annotation, "tags", tags)
+        annotation.assessment = record.assessment or {}
         if record.visibility in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
             annotation.visibility = record.visibility
-        fields += ["body", "body_html", "visibility"]
+        fields += ["body", "body_html", "visibility", "assessment"]
     target = annotation.provision or annotation.excerpt
     if target is not None and annotation.exact:
         text = target.text

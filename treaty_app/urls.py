@@ -28,6 +28,8 @@ reader_patterns = (
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
         path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
+        path("assessments/", public.assessment_scheme, name="assessments"),
+        path("assessments/<slug:field_slug>/<slug:value_slug>/", public.assessment_scheme, name="assessment-value"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
         path(

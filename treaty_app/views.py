@@ -73,6 +73,7 @@ def provision_detail(request, treaty_slug, provision_slug):
         )
     )
     tag_root = reverse("reader:tag", args=["-"]).removesuffix("-/")
+    provision.annotations.model.describe_assessments(annotations)
     for annotation in annotations:
         annotation.card_key = card_key(annotation, tag_root)
     paragraphs = marked_paragraphs(provision.text, spans, href=pages.href, cache=caches["cards"])
@@ -102,6 +103,7 @@ def card_key(annotation, tag_root):
     shown = [
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
         annotation.author.get_username(), annotation.created_at.isoformat(), tag_root,
+        getattr(annotation, "shown_assessment", None),
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
          for reply in annotation.public_replies],

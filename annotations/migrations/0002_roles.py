@@ -10,7 +10,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)
 
 
 def remove_roles(apps, schema_editor):

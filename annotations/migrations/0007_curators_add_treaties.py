@@ -10,7 +10,7 @@ def regrant(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)
 
 
 class Migration(migrations.Migration):
