@@ -219,8 +219,54 @@ class AnnotationAdmin(GuardedHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def get_urls(self):
-        urls = [path("<int:pk>/place/", self.admin_site.admin_view(self.place_view), name="annotations_annotation_place")]
+        urls = [
+            path("<int:pk>/place/", self.admin_site.admin_view(self.place_view), name="annotations_annotation_place"),
+            path("agreement/", self.admin_site.admin_view(self.agreement_view), name="annotations_annotation_agreement"),
+            path("agreement/<int:provision_pk>/", self.admin_site.admin_view(self.agreement_view),
+                 name="annotations_annotation_agreement_provision"),
+        ]
         return urls + super().get_urls()
+
+    def agreement_view(self, request, provision_pk=None):
+        """Agreement between analysts per provision (agreement.py), over the annotations this curator
+        may read; on one provision, the pairs that disagree, each with a form to adjudicate it."""
+        from treaty_app.models import Provision
+
+        from . import agreement, assessments
+        from .models import Adjudication
+
+        if not self.has_publish_permission(request):
+            return redirect(reverse("admin:annotations_annotation_changelist"))
+        known = assessments.scheme()
+        readable = Annotation.objects.readable_by(request.user).roots().filter(provision__isnull=False)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Agreement between analysts"}
+        if provision_pk is None:
+            provisions = Provision.objects.filter(pk__in=readable.values("provision")).select_related("treaty")
+            rows = []
+            for provision in provisions:
+                notes = list(readable.filter(provision=provision).prefetch_related("tags"))
+                found, figures = agreement.provision_agreement(notes, known)
+                if found:
+                    rows.append((provision, len(found), [f for f in figures if f.pairs]))
+            context["rows"] = rows
+            return render(request, "admin/annotations/annotation/agreement.html", context)
+        provision = get_object_or_404(Provision.objects.select_related("treaty"), pk=provision_pk)
+        notes = list(readable.filter(provision=provision).select_related("author").prefetch_related("tags"))
+        if request.method == "POST":
+            try:
+                writes.adjudicate(provision=provision, unit=request.POST.get("unit", ""), field=request.POST.get("field", ""),
+                                  value=request.POST.get("value", "")[:300], note=request.POST.get("note", ""),
+                                  curator=request.user)
+            except writes.Refused as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+            else:
+                self.message_user(request, "The adjudication is recorded.", messages.SUCCESS)
+            return redirect(request.path)
+        found, figures = agreement.provision_agreement(notes, known)
+        decided = {(d.unit, d.field): d for d in Adjudication.objects.filter(provision=provision)}
+        context |= {"provision": provision, "figures": figures, "units": found, "decided": decided,
+                    "title": f"Agreement between analysts: {provision.label}, {provision.treaty.short_title}"}
+        return render(request, "admin/annotations/annotation/agreement_provision.html", context)
 
     def has_add_permission(self, request):
         # Annotations are made on the text, in the workspace, where the anchor is checked.

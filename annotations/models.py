@@ -355,3 +355,26 @@ class Annotation(models.Model):
         else:
             url = reverse("annotations:home")
         return f"{url}#annotation-{self.pk}"
+
+
+class Adjudication(models.Model):
+    """A curator's decision where analysts disagree on a unit of words (agreement.py): which value
+    stands for the field (or the tags), and why. Shown beside the figures, in the admin and in public."""
+
+    provision = models.ForeignKey("treaty_app.Provision", on_delete=models.CASCADE, related_name="adjudications")
+    unit = models.CharField(max_length=200, help_text="The unit's annotations, by key (agreement.Unit.key).")
+    annotations = models.ManyToManyField(Annotation, related_name="adjudications")
+    field = models.CharField(max_length=40, help_text="An assessment field's slug, or “tags”.")
+    value = models.CharField(max_length=300, help_text="The value that stands.")
+    note = models.TextField(blank=True, help_text="Why, for the analysts and the public.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["provision", "field", "-decided_at"]
+        constraints = [models.UniqueConstraint(fields=["provision", "unit", "field"], name="adjudication_unique")]
+
+    def __str__(self):
+        return f"{self.provision}: {self.field} = {self.value}"

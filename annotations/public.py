@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from treaty_app.caching import conditional_page, every_scope, shared_scope
+from treaty_app.caching import conditional_page, every_scope, shared_scope, treaty_scopes
 from treaty_app.models import Provision
 
-from . import assessments, search
+from . import assessments, consensus, search
 from .models import Annotation, Tag
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
@@ -110,3 +110,15 @@ def assessment_scheme(request, field_slug=None, value_slug=None):
         raise Http404("No such value in the assessment scheme.")
     context = {"scheme": known, "field_slug": field_slug, "value_slug": value_slug}
     return render(request, "annotations/assessment_scheme.html", context)
+
+
+@require_safe
+@conditional_page(scopes=treaty_scopes)
+def provision_consensus(request, treaty_slug, provision_slug):
+    """Consensus and dissent on a provision: the published assessments grouped by what they conclude,
+    the commentary by its stance, and how far analysts agree (consensus.py)."""
+    provision = get_object_or_404(
+        Provision.objects.select_related("treaty"), treaty__slug=treaty_slug, slug=provision_slug
+    )
+    context = {"provision": provision, "treaty": provision.treaty, **consensus.consensus(provision)}
+    return render(request, "annotations/consensus.html", context)

@@ -733,3 +733,27 @@ def insert_imported(rows, *, tags, revision_tags=None, by=None, reason="Imported
     _record(rows, by=by, reason=reason, created=True)
     _public_changed([row for row in rows if _is_public(row)])
     return len(rows)
+
+
+# --- Adjudications --------------------------------------------------------------------------------
+
+
+@write
+def adjudicate(*, provision, unit, field, value, note="", curator):
+    """Record (or replace) a curator's decision on a unit where analysts disagree (agreement.py).
+    The annotations are the unit's, locked so that none changes under the decision."""
+    from .models import Adjudication
+
+    _require(curator, "publish_annotation", "adjudicate")
+    keys = [int(pk) for pk in unit.split("-") if pk.isdigit()]
+    rows = _lock_many(Annotation.objects.filter(pk__in=keys, provision=provision))
+    if len(rows) < 2:
+        raise Conflict("Those annotations are no longer a unit of this provision: reload the page.")
+    decision, _ = Adjudication.objects.update_or_create(
+        provision=provision, unit=unit, field=field,
+        defaults={"value": value, "note": note, "decided_by": curator, "decided_at": timezone.now()},
+    )
+    decision.annotations.set(rows)
+    if any(_is_public(row) for row in rows):
+        versioning.changed(versioning.treaty_scope(provision.treaty.slug))
+    return decision

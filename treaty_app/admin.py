@@ -38,7 +38,7 @@ class TreatyAdmin(GuardedModelAdmin):
 
 class ExcerptLinkInline(GuardedTabularInline):
     model = ExcerptLink
-    fields = ["excerpt", "provision", "method", "reference", "state", "reviewed_by", "reviewed_at"]
+    fields = ["excerpt", "provision", "method", "reference", "state", "stance", "reviewed_by", "reviewed_at"]
     readonly_fields = ["reviewed_by", "reviewed_at"]
     autocomplete_fields = ["excerpt", "provision"]
     extra = 0
@@ -146,7 +146,9 @@ class ExcerptAdmin(GuardedModelAdmin):
 
 @admin.register(ExcerptLink)
 class ExcerptLinkAdmin(GuardedHistoryAdmin):
-    list_display = ["provision", "treaty", "excerpt_preview", "source", "method", "reference", "state", "reviewed_by"]
+    list_display = ["provision", "treaty", "excerpt_preview", "source", "method", "reference", "state", "stance",
+                    "reviewed_by"]
+    list_editable = ["stance"]
     list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
     search_fields = ["excerpt__text", "reference"]
     list_select_related = ["provision__treaty", "excerpt__source", "reviewed_by"]

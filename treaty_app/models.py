@@ -330,8 +330,18 @@ class ExcerptLink(models.Model):
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
 
+    class Stance(models.TextChoices):
+        SUPPORTS = "supports", "Supports"
+        DISPUTES = "disputes", "Disputes"
+        COMPARES = "compares", "Compares"
+        QUOTES = "quotes", "Quotes"
+
     excerpt = models.ForeignKey(Excerpt, on_delete=models.CASCADE, related_name="links")
     provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="excerpt_links")
+    stance = models.CharField(
+        max_length=16, choices=Stance, blank=True,
+        help_text="What the excerpt does with the provision, as a curator reads it: shown on the consensus page.",
+    )
     method = models.CharField(max_length=16, choices=Method, default=Method.IMPLICIT)
     reference = models.CharField(
         max_length=200, blank=True, help_text="The words that name the provision, e.g. “Articles 18–20”."

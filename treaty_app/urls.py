@@ -37,6 +37,11 @@ reader_patterns = (
             export_views.provision_annotations,
             name="provision-annotations",
         ),
+        path(
+            "treaties/<slug:treaty_slug>/<slug:provision_slug>/consensus/",
+            public.provision_consensus,
+            name="provision-consensus",
+        ),
     ],
     "reader",
 )
