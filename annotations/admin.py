@@ -23,7 +23,7 @@ from django.utils.text import Truncator
 from treaty_app.admin_guards import GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
 
 from . import placing, writes
-from .diffing import word_diff
+from treaty_app.diffing import word_diff
 from .models import Annotation, AssessmentField, AssessmentValue, Tag
 
 

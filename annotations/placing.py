@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import writes
 from .anchoring import AnchorError, find_unique, locate
-from .diffing import word_diff
+from treaty_app.diffing import word_diff
 from .forms import typed_words_message
 from .models import Annotation
 from .writes import PLACEABLE

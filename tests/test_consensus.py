@@ -134,3 +134,36 @@ class AdminAgreementTests(ConsensusPageTests):
         self.assertEqual(list(Adjudication.objects.values_list("field", "value", "decided_by__username")),
                          [("strength", "binding", "cora")])
         self.assertContains(self.client.get(url), "strength = binding: Shall.")
+
+
+class CompareTests(TestCase):
+    """Treaties side by side (issue 15 §4)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from treaty_app.models import CrossReference
+
+        cls.new = make_provision(make_treaty(slug="new", short_title="New Treaty"), number=4, text=TEXT)
+        cls.old = make_provision(make_treaty(slug="old", short_title="Old Treaty"), number=1, text=(
+            "Should either of the Parties be subjected to an armed attack and thus find itself in a state of war, "
+            "the other Party shall immediately extend military and other assistance with all the means at its disposal."
+        ))
+        cls.rendering = make_provision(make_treaty(slug="other-rendering", short_title="Rendering"), number=4,
+                                       text=TEXT.replace("shall assist it", "will assist it"))
+        CrossReference.objects.create(provision=cls.new, target=cls.old, note="Its predecessor.")
+
+    def test_different_instruments_stand_side_by_side(self):
+        page = self.client.get(reverse("reader:compare", args=["new", "art-4", "old", "art-1"])).content.decode()
+        self.assertIn("Two different texts", page)
+        self.assertNotIn("<del>", page)
+        self.assertIn("Its predecessor.", page)
+        self.assertIn("extend military and other assistance", page)
+
+    def test_renderings_of_one_text_get_a_word_diff(self):
+        page = self.client.get(reverse("reader:compare", args=["new", "art-4", "other-rendering", "art-4"])).content.decode()
+        self.assertIn("<del>shall</del> <ins>will</ins>", page)
+
+    def test_the_treaty_page_lists_related_instruments(self):
+        page = self.client.get(self.new.treaty.get_absolute_url()).content.decode()
+        self.assertIn('href="/compare/new/art-4/old/art-1/">Article 4 beside Article 1</a>', page)
+        self.assertEqual(self.client.get(reverse("reader:compare", args=["new", "art-4", "old", "art-99"])).status_code, 404)

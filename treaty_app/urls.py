@@ -25,6 +25,10 @@ reader_patterns = (
         path("", views.home, name="home"),
         path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
+        path(
+            "compare/<slug:treaty_slug>/<slug:provision_slug>/<slug:other_treaty_slug>/<slug:other_provision_slug>/",
+            views.provision_compare, name="compare",
+        ),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
         path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),

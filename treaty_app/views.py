@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from .caching import conditional_page, shared_scope, treaty_scopes
+from . import comparing
+from .caching import conditional_page, every_scope, shared_scope, treaty_scopes
 from .card_pages import CardPages
 from .marking import marked_paragraphs, paragraph_runs
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
@@ -37,8 +38,19 @@ def treaty_detail(request, treaty_slug):
     treaty = get_object_or_404(Treaty, slug=treaty_slug)
     provisions = treaty.provisions.in_order().with_public_counts().defer("text", "summary")
     sources = Source.objects.listing()
-    context = {"treaty": treaty, "provisions": provisions, "sources": sources, "heatmaps": heatmaps(treaty)}
+    context = {"treaty": treaty, "provisions": provisions, "sources": sources, "heatmaps": heatmaps(treaty),
+               "related": comparing.related_instruments(treaty)}
     return render(request, "treaty_app/treaty_detail.html", context)
+
+
+@require_safe
+@conditional_page(scopes=every_scope)
+def provision_compare(request, treaty_slug, provision_slug, other_treaty_slug, other_provision_slug):
+    """Two provisions side by side: a word-level diff when they are renderings of one text (comparing.py)."""
+    provisions = Provision.objects.select_related("treaty")
+    first = get_object_or_404(provisions, treaty__slug=treaty_slug, slug=provision_slug)
+    second = get_object_or_404(provisions, treaty__slug=other_treaty_slug, slug=other_provision_slug)
+    return render(request, "treaty_app/compare.html", comparing.compare(first, second))
 
 
 @require_safe

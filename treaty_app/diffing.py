@@ -1,5 +1,6 @@
 """Word-level differences between two texts, as HTML: what a curator or an author reads to see what
-changed (a pending revision against the published note, a provision's new wording against the old)."""
+changed (a pending revision against the published note, a provision's new wording against the old,
+two renderings of one text)."""
 
 import difflib
 
