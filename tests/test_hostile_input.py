@@ -290,3 +290,23 @@ class WorkspaceInputTests(TestCase):
                 response = self.client.post(edit, {"body": "Changed.", **version})
                 self.assertContains(response, "The form could not be read: reload the page and edit again.",
                                     status_code=422)
+
+
+class MethodNotAllowedTests(TestCase):
+    """Found by tests/test_fuzz.py: every 405 had an empty body."""
+
+    def test_a_405_says_what_the_address_takes(self):
+        """A GET of a form's address (here submit) and a POST to a read-only page answer 405 in words."""
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, ana, 0, 4)
+        self.client.force_login(ana)
+        cases = [
+            ("get", reverse("annotations:submit", args=[note.pk]), "It takes POST requests, not GET."),
+            ("post", reverse("reader:search"), "It takes GET or HEAD requests, not POST."),
+        ]
+        for method, url, message in cases:
+            with self.subTest(url=url):
+                response = getattr(self.client, method)(url)
+                self.assertContains(response, message, status_code=405)
+                self.assertContains(response, 'role="alert"', status_code=405)
