@@ -310,3 +310,23 @@ class MethodNotAllowedTests(TestCase):
                 response = getattr(self.client, method)(url)
                 self.assertContains(response, message, status_code=405)
                 self.assertContains(response, 'role="alert"', status_code=405)
+
+
+class ForbiddenTests(TestCase):
+    """Found by tests/test_fuzz.py: a 403 said only “403 Forbidden”."""
+
+    def test_a_403_says_why(self):
+        """An analyst hiding a note (a curator's act) and placing another's note again each get a 403
+        with a sentence: the reason given, or what the role lacks."""
+        ana, bob = make_user("ana"), make_user("bob")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, bob, 0, 4, placement="fuzzy")
+        self.client.force_login(ana)
+        cases = [
+            (reverse("annotations:hide", args=[note.pk]), "Your account does not have the role this page needs."),
+            (reverse("annotations:place", args=[note.pk]), "Only the author or a curator can place this annotation again."),
+        ]
+        for url, message in cases:
+            with self.subTest(url=url):
+                response = self.client.post(url)
+                self.assertContains(response, message, status_code=403)
