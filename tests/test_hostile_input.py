@@ -330,3 +330,13 @@ class ForbiddenTests(TestCase):
             with self.subTest(url=url):
                 response = self.client.post(url)
                 self.assertContains(response, message, status_code=403)
+
+
+class BadRequestTests(TestCase):
+    """Found by tests/test_fuzz.py: a 400 that Django answers itself said only “Bad Request (400)”."""
+
+    def test_a_400_says_what_to_do(self):
+        """A visitor sent to log in from a workspace address with a query of 1,700 accented letters: the login
+        address would exceed Django's redirect limit (a SuspiciousOperation), and the 400 says so in words."""
+        response = self.client.get(reverse("annotations:home"), {"q": "é" * 1700})
+        self.assertContains(response, "Glossa refused the address or the form that was sent", status_code=400)
