@@ -340,3 +340,23 @@ class BadRequestTests(TestCase):
         address would exceed Django's redirect limit (a SuspiciousOperation), and the 400 says so in words."""
         response = self.client.get(reverse("annotations:home"), {"q": "é" * 1700})
         self.assertContains(response, "Glossa refused the address or the form that was sent", status_code=400)
+
+
+class TagInAnyScriptTests(TestCase):
+    """Found by tests/test_fuzz.py: a tag named in Cyrillic (slug “санкции”, as writes.tag_slug
+    makes it) had no URL, so every page that links to its tag page was a 500 (NoReverseMatch)."""
+
+    def test_pages_that_link_a_cyrillic_tag(self):
+        """The tag's own page, a page of another tag on the same note, search and the JSON-LD answer 200."""
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        sanctions = Tag.objects.create(name="Санкции", slug="санкции")
+        naval = Tag.objects.create(name="naval", slug="naval")
+        make_annotation(provision, ana, 0, 4, visibility="public", review="published", tags=[sanctions, naval])
+        urls = [reverse("reader:tag", args=["санкции"]), reverse("reader:tag", args=["naval"]),
+                reverse("reader:search") + "?q=some", reverse("reader:annotations-export") + "?page=1"]
+        self.assertEqual(urls[0], "/tags/%D1%81%D0%B0%D0%BD%D0%BA%D1%86%D0%B8%D0%B8/")
+        for url in urls:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "/tags/%D1%81%D0%B0%D0%BD%D0%BA%D1%86%D0%B8%D0%B8/"
+                                    if "jsonld" in url else "Санкции")

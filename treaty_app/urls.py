@@ -1,9 +1,20 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+from django.urls.converters import SlugConverter
 
 from annotations import export_views, public
 
 from . import views
+
+
+class UnicodeSlugConverter(SlugConverter):
+    """A slug in any script: analysts name tags in Russian and Korean too (writes.tag_slug keeps
+    their letters), and each tag has a page."""
+
+    regex = r"[-\w]+"
+
+
+register_converter(UnicodeSlugConverter, "uslug")
 
 reader_patterns = (
     [
@@ -12,7 +23,7 @@ reader_patterns = (
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
-        path("tags/<slug:tag_slug>/", public.tag_detail, name="tag"),
+        path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
         path(
