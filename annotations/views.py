@@ -269,7 +269,8 @@ def annotation_reply(request, pk):
     )
     provision = home_provision(parent)
     filters = Filters(request.GET)
-    form = ReplyForm(request.POST or None)
+    # Bound on every POST: an empty one (no field at all) must say what is missing.
+    form = ReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "GET" or not form.is_valid():
         template = "annotations/reply.html" + ("#reply-form" if wants_fragment(request) else "")
         context = {"parent": parent, "form": form, "provision": provision, "filters": filters}

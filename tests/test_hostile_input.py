@@ -360,3 +360,21 @@ class TagInAnyScriptTests(TestCase):
             with self.subTest(url=url):
                 self.assertContains(self.client.get(url), "/tags/%D1%81%D0%B0%D0%BD%D0%BA%D1%86%D0%B8%D0%B8/"
                                     if "jsonld" in url else "Санкции")
+
+
+class EmptyReplyTests(TestCase):
+    """Found by tests/test_fuzz.py: a reply posted with no field at all was a 422 that said nothing."""
+
+    def test_an_empty_post_says_the_reply_is_missing(self):
+        """With no ``body`` field, plain and HTMX answers are a 422 that says the reply is required."""
+        from annotations.models import Annotation
+
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, ana, 0, 4)
+        self.client.force_login(ana)
+        for headers in ({}, {"HX-Request": "true"}):
+            with self.subTest(htmx=bool(headers)):
+                response = self.client.post(reverse("annotations:reply", args=[note.pk]), headers=headers)
+                self.assertContains(response, "This field is required.", status_code=422)
+        self.assertEqual(Annotation.objects.count(), 1)
