@@ -378,3 +378,35 @@ class EmptyReplyTests(TestCase):
                 response = self.client.post(reverse("annotations:reply", args=[note.pk]), headers=headers)
                 self.assertContains(response, "This field is required.", status_code=422)
         self.assertEqual(Annotation.objects.count(), 1)
+
+
+class WorkspaceFilterTests(TestCase):
+    """Found by tests/test_fuzz.py: the workspace's ?tag= and ?author= went to the database and into
+    every redirect as they came."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.ana = make_user("ana")
+        cls.provision = make_provision(text="Some wording to annotate here.", number=1)
+        cls.page = reverse("annotations:workspace", args=[cls.provision.treaty.slug, "art-1"])
+
+    def setUp(self):
+        self.client.force_login(self.ana)
+
+    def test_a_nul_in_a_filter_names_nothing(self):
+        """?tag= or ?author= with a NUL (a 500 on PostgreSQL, which refuses it in a query) is no filter."""
+        for query in ({"tag": "naval\x00"}, {"author": "a\x00"}):
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(self.page, query), "Some wording to annotate here.")
+
+    def test_a_long_filter_does_not_break_the_redirect_after_a_save(self):
+        """A create posted with ?author= of 3,000 accented letters (no username is that long) saves the
+        note and redirects to the workspace without it; it was a 400 after the note was saved, since
+        the redirect exceeded Django's 16,384-character limit."""
+        from annotations.models import Annotation
+
+        create = reverse("annotations:create", args=[self.provision.treaty.slug, "art-1"])
+        response = self.client.post(f"{create}?author={'é' * 3000}&visibility=team",
+                                    {"exact": "Some", "start": 0, "end": 4, "body": "A note.", "visibility": "team"})
+        note = Annotation.objects.get()
+        self.assertRedirects(response, f"{self.page}?visibility=team#annotation-{note.pk}", fetch_redirect_response=False)
