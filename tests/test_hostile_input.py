@@ -410,3 +410,33 @@ class WorkspaceFilterTests(TestCase):
                                     {"exact": "Some", "start": 0, "end": 4, "body": "A note.", "visibility": "team"})
         note = Annotation.objects.get()
         self.assertRedirects(response, f"{self.page}?visibility=team#annotation-{note.pk}", fetch_redirect_response=False)
+
+
+class AdminSearchLengthTests(TestCase):
+    """Found by tests/test_fuzz.py: a changelist search of a thousand words was a 500 on SQLite."""
+
+    def test_a_search_of_too_many_words_is_a_400(self):
+        """1,000 words on the annotation changelist, by GET and with an action (which ran the search inside
+        its write): a 400 that says how many words are allowed, and nothing is hidden. 50 words still list."""
+        from annotations.models import Annotation
+
+        curator = make_user("cora", role="Curators", is_staff=True)
+        note = make_annotation(make_provision(text="Some wording to annotate here.", number=1), curator, 0, 4)
+        self.client.force_login(curator)
+        changelist = reverse("admin:annotations_annotation_changelist")
+        many = "?q=" + "+".join(["war"] * 1000)
+        self.assertContains(self.client.get(changelist + many), "The search has 1000 words: search with at most 50.",
+                            status_code=400)
+        response = self.client.post(changelist + many, {"action": "hide", "index": "0", "_selected_action": [note.pk]})
+        self.assertContains(response, "The search has 1000 words", status_code=400)
+        self.assertIsNone(Annotation.objects.get().hidden_at)
+        self.assertEqual(self.client.get(changelist + "?q=" + "+".join(["war"] * 50)).status_code, 200)
+
+    def test_the_tag_autocomplete_finds_nothing_for_too_many_words(self):
+        """The tags field's autocomplete, which searches the tag admin, answers an empty list to 1,000 words."""
+        self.client.force_login(make_user("cora", role="Curators", is_staff=True))
+        Tag.objects.create(name="war", slug="war")
+        query = {"app_label": "annotations", "model_name": "annotation", "field_name": "tags"}
+        url = reverse("admin:autocomplete")
+        self.assertEqual(self.client.get(url, {"term": "war " * 1000, **query}).json()["results"], [])
+        self.assertEqual(len(self.client.get(url, {"term": "war", **query}).json()["results"]), 1)

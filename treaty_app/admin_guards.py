@@ -16,11 +16,13 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils.text import smart_split
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules
@@ -28,6 +30,8 @@ from . import rules
 # The years, months and days a changelist's date hierarchy can list: the year 9999 has no end
 # Python's dates can express, so it cannot be listed either.
 DATE_PARTS = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
+# The words a changelist search may have (the admin requires every one of them).
+MAX_SEARCH_TERMS = 50
 
 
 def is_key(model_field, value):
@@ -123,6 +127,12 @@ def date_hierarchy_problem(field_path, query):
     return None
 
 
+def too_many_terms(search_term):
+    """The number of words in an admin search when it is more than MAX_SEARCH_TERMS, else 0."""
+    terms = len(list(smart_split(search_term)))
+    return terms if terms > MAX_SEARCH_TERMS else 0
+
+
 class GuardedAdminMixin(GuardedFieldsMixin):
     """For ModelAdmins: also the changelist's query, the action selection and the history URLs."""
 
@@ -144,6 +154,10 @@ class GuardedAdminMixin(GuardedFieldsMixin):
                                                      "remove it from the filters or the search.")
         if self.date_hierarchy and (problem := date_hierarchy_problem(self.date_hierarchy, request.GET)):
             return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
+        # Each word of a search is a condition on every search field: a thousand of them are past
+        # SQLite's expression depth (a 500), and slow on PostgreSQL.
+        if terms := too_many_terms(request.GET.get(SEARCH_VAR, "")):
+            return self.bad_request(request, f"The search has {terms} words: search with at most {MAX_SEARCH_TERMS}.")
         return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset, *args, **kwargs):
@@ -169,7 +183,8 @@ class GuardedAdminMixin(GuardedFieldsMixin):
 
     def get_search_results(self, request, queryset, search_term):
         # No stored text holds a NUL, and PostgreSQL refuses one in a query: nothing can match.
-        if rules.find_bad_character(search_term) is not None:
+        # Nor can a search of more words than changelist_view allows (the autocomplete's comes here).
+        if rules.find_bad_character(search_term) is not None or too_many_terms(search_term):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 
