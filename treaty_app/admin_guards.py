@@ -22,6 +22,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from django.utils.text import smart_split
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -156,6 +157,12 @@ class GuardedAdminMixin(GuardedFieldsMixin):
             return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
         # Each word of a search is a condition on every search field: a thousand of them are past
         # SQLite's expression depth (a 500), and slow on PostgreSQL.
+        # An action redirects back to this address once it is done: past Django's redirect limit that
+        # is a 400 (DisallowedRedirect) after the rows were changed.
+        if request.method == "POST" and (length := len(request.get_full_path())) > MAX_URL_REDIRECT_LENGTH:
+            return self.bad_request(request, f"The address of this list is {length} characters long, too long to "
+                                             "come back to after an action: shorten the search or remove filters, "
+                                             "then act again. Nothing was changed.")
         if terms := too_many_terms(request.GET.get(SEARCH_VAR, "")):
             return self.bad_request(request, f"The search has {terms} words: search with at most {MAX_SEARCH_TERMS}.")
         return super().changelist_view(request, extra_context)
