@@ -496,3 +496,33 @@ class HostileImportTests(TestCase):
             call_command("import_treaty", str(self.write("official.txt", OFFICIAL.replace("test", "te\x00st"))),
                          stdout=StringIO())
         self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
+
+
+class FuzzFoundImportTests(TestCase):
+    """Found by tests/test_fuzz.py: files and invocations of import_treaty that it took, or crashed on."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def write(self, content):
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        path = directory / "official.txt"
+        path.write_text(content)
+        return path
+
+    def test_an_article_number_no_provision_can_hold_is_refused(self):
+        """“Article 99999”, “Article 0” and an article number of 5,000 digits each stop the import with the
+        line and the bounds; nothing changes. They were read as wording of the article before them."""
+        before = list(Provision.objects.values_list("text", "text_version"))
+        cases = {"99999": "must be at most 32767, not 99999", "0": "must be at least 1, not 0",
+                 "9" * 5000: "is too large a number"}
+        for number, message in cases.items():
+            path = self.write(f"{OFFICIAL}\nArticle {number}\nThe words of an article Glossa cannot number.\n")
+            line = OFFICIAL.count("\n") + 2
+            with self.subTest(number=number[:10]), self.assertRaisesMessage(
+                    CommandError, f"{path} was not imported (nothing was changed): line {line}: the article number {message}"):
+                call_command("import_treaty", str(path), "--treaty", self.treaty.slug, stdout=StringIO())
+        self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 from django.db import OperationalError, connection, transaction
 from django.utils.text import slugify
 
-from . import versioning
-from .importing import CorpusError, ImportReport
+from . import rules, versioning
+from .importing import CorpusError, ImportReport, checked
 from .models import Provision, Treaty
 from .wording import save_wording
 
 PREAMBLE_HEADING = re.compile(r"^\s*preamble\s*$", re.IGNORECASE)
 ARTICLE_HEADING = re.compile(
-    r"^\s*article\s+(?P<number>\d{1,3})\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
+    r"^\s*article\s+(?P<number>\d+)\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
 )
+# The article numbers a provision can hold (its number and position are small integers).
+ARTICLE_NUMBERS = (1, rules.integer_bounds(Provision._meta.get_field("number"))[1])
 HEADER_LINE = re.compile(
     r"^\s*(?P<key>short title|parties|signed on|signed at|in force|slug)\s*:\s*(?P<value>.*?)\s*$", re.IGNORECASE
 )
@@ -79,9 +81,10 @@ def parse_treaty_text(text):
         if PREAMBLE_HEADING.match(line):
             current = ParsedProvision(slug="preamble", line=number)
         elif match := ARTICLE_HEADING.match(line):
-            current = ParsedProvision(
-                slug=f"art-{int(match['number'])}", line=number, heading=(match["heading"] or "").strip()
-            )
+            # A heading with a number no article can have is refused, not read as wording of the last one.
+            article = checked(rules.clean_integer, match["number"], where=f"line {number}: ",
+                              field="the article number", minimum=ARTICLE_NUMBERS[0], maximum=ARTICLE_NUMBERS[1])
+            current = ParsedProvision(slug=f"art-{article}", line=number, heading=(match["heading"] or "").strip())
         elif current is None:
             if header := HEADER_LINE.match(line):
                 facts[header["key"].lower()] = (header["value"], number)
