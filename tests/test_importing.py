@@ -526,3 +526,18 @@ class FuzzFoundImportTests(TestCase):
                     CommandError, f"{path} was not imported (nothing was changed): line {line}: the article number {message}"):
                 call_command("import_treaty", str(path), "--treaty", self.treaty.slug, stdout=StringIO())
         self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
+
+    def test_a_treaty_slug_no_treaty_can_have_is_refused(self):
+        """--treaty with a lone surrogate (a byte of a non-UTF-8 argument), a NUL or 51 characters is a
+        CommandError naming the slug's fault; the surrogate was a UnicodeEncodeError, the NUL one on PostgreSQL."""
+        path = self.write(OFFICIAL)
+        cases = {"dprk\udce9": "the treaty slug contains a lone surrogate (U+DCE9",
+                 "dprk\x00": "the treaty slug contains a NUL character",
+                 "t" * 51: "the treaty slug is 51 characters long; at most 50 are allowed"}
+        for slug, message in cases.items():
+            with self.subTest(slug=slug), self.assertRaisesMessage(CommandError, f"{path} was not imported"):
+                try:
+                    call_command("import_treaty", str(path), "--treaty", slug, stdout=StringIO())
+                except CommandError as error:
+                    self.assertIn(message, str(error))
+                    raise

@@ -123,6 +123,8 @@ def choose_treaty(parsed, *, slug=None):
 
     Returns (treaty, note or None). Stops with CorpusError rather than guess."""
     if slug:
+        # A lone surrogate cannot be sent to the database, and PostgreSQL refuses a NUL.
+        slug = checked(rules.clean_text, slug, field="the treaty slug", max_length=rules.max_length_of(Treaty, "slug"))
         treaty = Treaty.objects.filter(slug=slug).first()
         if treaty is None:
             raise CorpusError(f"there is no treaty with the slug {slug!r}.")
