@@ -541,3 +541,19 @@ class FuzzFoundImportTests(TestCase):
                 except CommandError as error:
                     self.assertIn(message, str(error))
                     raise
+
+    def test_new_refuses_a_slug_no_treaty_can_have(self):
+        """--new with a slug that is not a slug (spaces, Cyrillic, a path, a NUL, 51 characters), given with
+        --treaty or a Slug: line, is a CommandError; the treaty was created with it, or the database refused it."""
+        text = OFFICIAL.replace("Treaty on Comprehensive Strategic Partnership (test rendering)", "Treaty of Fuzz")
+        cases = {"Not a slug": "the slug 'Not a slug' cannot name a treaty", "договор": "cannot name a treaty",
+                 "../x": "cannot name a treaty", "t" * 51: "the treaty slug is 51 characters long",
+                 "fuzz\x00": "the treaty slug contains a NUL character"}
+        for slug, message in cases.items():
+            ways = [(["--treaty", slug], text)]
+            if "\x00" not in slug:  # a NUL in the file is refused as such
+                ways.append(([], text.replace("Fuzz\n", f"Fuzz\nSlug: {slug}\n", 1)))
+            for arguments, content in ways:
+                with self.subTest(slug=slug, header=not arguments), self.assertRaisesMessage(CommandError, message):
+                    call_command("import_treaty", str(self.write(content)), "--new", *arguments, stdout=StringIO())
+        self.assertEqual(Treaty.objects.count(), 1)

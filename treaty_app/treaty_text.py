@@ -16,6 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import OperationalError, connection, transaction
 from django.utils.text import slugify
 
@@ -219,6 +221,15 @@ def create_treaty(text, *, slug=None, by=None, dry_run=False):
     slug = slug or facts.get("slug") or slugify(re.sub(r"[–—]", "-", short_title))[:50].strip("-")
     if not slug:
         raise CorpusError("no slug could be made from the title: give one with --treaty SLUG or a “Slug:” line.")
+    # The slug is the treaty's part of every URL of its pages (<slug:treaty_slug>).
+    slug = checked(rules.clean_text, slug, field="the treaty slug", max_length=rules.max_length_of(Treaty, "slug"))
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise CorpusError(
+            f"the slug {slug!r} cannot name a treaty in its web addresses: use only the letters a-z and A-Z, "
+            "digits, hyphens and underscores."
+        ) from None
     if Treaty.objects.filter(slug=slug).exists():
         raise CorpusError(f"a treaty with the slug {slug!r} exists already: import into it with --treaty {slug}.")
     matching = [treaty.slug for treaty in Treaty.objects.all() if names(treaty, parsed.title)]
