@@ -5,11 +5,13 @@ post-and-redirect, so the workspace is usable without JavaScript.
 """
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 import hashlib
 from collections import namedtuple
 
 from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Min, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
+from treaty_app import rules
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
 from treaty_app.card_pages import CardPages
@@ -36,12 +39,22 @@ team_required = permission_required("annotations.view_annotation", raise_excepti
 WORKSPACE = "annotations/workspace.html"
 
 
+def held_value(value, model, name):
+    """`value` if the column `name` of `model` could hold it, else "": a filter with a NUL (which
+    PostgreSQL refuses in a query), a lone surrogate or more characters than the column holds
+    names nothing, and is dropped rather than echoed into every link and redirect."""
+    try:
+        return rules.clean_text(value, field=name, max_length=rules.max_length_of(model, name))
+    except ValidationError:
+        return ""
+
+
 class Filters:
     """The tag, author and visibility filters, read from the query string."""
 
     def __init__(self, params):
-        self.tag = params.get("tag", "")
-        self.author = params.get("author", "")
+        self.tag = held_value(params.get("tag", ""), Tag, "slug")
+        self.author = held_value(params.get("author", ""), get_user_model(), "username")
         self.visibility = params.get("visibility", "")
         if self.visibility not in Annotation.Visibility.values:
             self.visibility = ""
@@ -429,7 +442,8 @@ def annotation_reply(request, pk):
     )
     provision = home_provision(parent)
     filters = Filters(request.GET)
-    form = ReplyForm(request.POST or None)
+    # Bound on every POST: an empty one (no field at all) must say what is missing.
+    form = ReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "GET" or not form.is_valid():
         template = "annotations/reply.html" + ("#reply-form" if wants_fragment(request) else "")
         context = {"parent": parent, "form": form, "provision": provision, "filters": filters}

@@ -290,3 +290,174 @@ class WorkspaceInputTests(TestCase):
                 response = self.client.post(edit, {"body": "Changed.", **version})
                 self.assertContains(response, "The form could not be read: reload the page and edit again.",
                                     status_code=422)
+
+
+class MethodNotAllowedTests(TestCase):
+    """Found by tests/test_fuzz.py: every 405 had an empty body."""
+
+    def test_a_405_says_what_the_address_takes(self):
+        """A GET of a form's address (here submit) and a POST to a read-only page answer 405 in words."""
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, ana, 0, 4)
+        self.client.force_login(ana)
+        cases = [
+            ("get", reverse("annotations:submit", args=[note.pk]), "It takes POST requests, not GET."),
+            ("post", reverse("reader:search"), "It takes GET or HEAD requests, not POST."),
+        ]
+        for method, url, message in cases:
+            with self.subTest(url=url):
+                response = getattr(self.client, method)(url)
+                self.assertContains(response, message, status_code=405)
+                self.assertContains(response, 'role="alert"', status_code=405)
+
+
+class ForbiddenTests(TestCase):
+    """Found by tests/test_fuzz.py: a 403 said only “403 Forbidden”."""
+
+    def test_a_403_says_why(self):
+        """An analyst hiding a note (a curator's act) and placing another's note again each get a 403
+        with a sentence: the reason given, or what the role lacks."""
+        ana, bob = make_user("ana"), make_user("bob")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, bob, 0, 4, placement="fuzzy")
+        self.client.force_login(ana)
+        cases = [
+            (reverse("annotations:hide", args=[note.pk]), "Your account does not have the role this page needs."),
+            (reverse("annotations:place", args=[note.pk]), "Only the author or a curator can place this annotation again."),
+        ]
+        for url, message in cases:
+            with self.subTest(url=url):
+                response = self.client.post(url)
+                self.assertContains(response, message, status_code=403)
+
+
+class BadRequestTests(TestCase):
+    """Found by tests/test_fuzz.py: a 400 that Django answers itself said only “Bad Request (400)”."""
+
+    def test_a_400_says_what_to_do(self):
+        """A visitor sent to log in from a workspace address with a query of 1,700 accented letters: the login
+        address would exceed Django's redirect limit (a SuspiciousOperation), and the 400 says so in words."""
+        response = self.client.get(reverse("annotations:home"), {"q": "é" * 1700})
+        self.assertContains(response, "Glossa refused the address or the form that was sent", status_code=400)
+
+
+class TagInAnyScriptTests(TestCase):
+    """Found by tests/test_fuzz.py: a tag named in Cyrillic (slug “санкции”, as writes.tag_slug
+    makes it) had no URL, so every page that links to its tag page was a 500 (NoReverseMatch)."""
+
+    def test_pages_that_link_a_cyrillic_tag(self):
+        """The tag's own page, a page of another tag on the same note, search and the JSON-LD answer 200."""
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        sanctions = Tag.objects.create(name="Санкции", slug="санкции")
+        naval = Tag.objects.create(name="naval", slug="naval")
+        make_annotation(provision, ana, 0, 4, visibility="public", review="published", tags=[sanctions, naval])
+        urls = [reverse("reader:tag", args=["санкции"]), reverse("reader:tag", args=["naval"]),
+                reverse("reader:search") + "?q=some", reverse("reader:annotations-export") + "?page=1"]
+        self.assertEqual(urls[0], "/tags/%D1%81%D0%B0%D0%BD%D0%BA%D1%86%D0%B8%D0%B8/")
+        for url in urls:
+            with self.subTest(url=url):
+                self.assertContains(self.client.get(url), "/tags/%D1%81%D0%B0%D0%BD%D0%BA%D1%86%D0%B8%D0%B8/"
+                                    if "jsonld" in url else "Санкции")
+
+
+class EmptyReplyTests(TestCase):
+    """Found by tests/test_fuzz.py: a reply posted with no field at all was a 422 that said nothing."""
+
+    def test_an_empty_post_says_the_reply_is_missing(self):
+        """With no ``body`` field, plain and HTMX answers are a 422 that says the reply is required."""
+        from annotations.models import Annotation
+
+        ana = make_user("ana")
+        provision = make_provision(text="Some wording to annotate here.", number=1)
+        note = make_annotation(provision, ana, 0, 4)
+        self.client.force_login(ana)
+        for headers in ({}, {"HX-Request": "true"}):
+            with self.subTest(htmx=bool(headers)):
+                response = self.client.post(reverse("annotations:reply", args=[note.pk]), headers=headers)
+                self.assertContains(response, "This field is required.", status_code=422)
+        self.assertEqual(Annotation.objects.count(), 1)
+
+
+class WorkspaceFilterTests(TestCase):
+    """Found by tests/test_fuzz.py: the workspace's ?tag= and ?author= went to the database and into
+    every redirect as they came."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.ana = make_user("ana")
+        cls.provision = make_provision(text="Some wording to annotate here.", number=1)
+        cls.page = reverse("annotations:workspace", args=[cls.provision.treaty.slug, "art-1"])
+
+    def setUp(self):
+        self.client.force_login(self.ana)
+
+    def test_a_nul_in_a_filter_names_nothing(self):
+        """?tag= or ?author= with a NUL (a 500 on PostgreSQL, which refuses it in a query) is no filter."""
+        for query in ({"tag": "naval\x00"}, {"author": "a\x00"}):
+            with self.subTest(query=query):
+                self.assertContains(self.client.get(self.page, query), "Some wording to annotate here.")
+
+    def test_a_long_filter_does_not_break_the_redirect_after_a_save(self):
+        """A create posted with ?author= of 3,000 accented letters (no username is that long) saves the
+        note and redirects to the workspace without it; it was a 400 after the note was saved, since
+        the redirect exceeded Django's 16,384-character limit."""
+        from annotations.models import Annotation
+
+        create = reverse("annotations:create", args=[self.provision.treaty.slug, "art-1"])
+        response = self.client.post(f"{create}?author={'é' * 3000}&visibility=team",
+                                    {"exact": "Some", "start": 0, "end": 4, "body": "A note.", "visibility": "team"})
+        note = Annotation.objects.get()
+        self.assertRedirects(response, f"{self.page}?visibility=team#annotation-{note.pk}", fetch_redirect_response=False)
+
+
+class AdminSearchLengthTests(TestCase):
+    """Found by tests/test_fuzz.py: a changelist search of a thousand words was a 500 on SQLite."""
+
+    def test_a_search_of_too_many_words_is_a_400(self):
+        """1,000 words on the annotation changelist, by GET and with an action (which ran the search inside
+        its write): a 400 that says how many words are allowed, and nothing is hidden. 50 words still list."""
+        from annotations.models import Annotation
+
+        curator = make_user("cora", role="Curators", is_staff=True)
+        note = make_annotation(make_provision(text="Some wording to annotate here.", number=1), curator, 0, 4)
+        self.client.force_login(curator)
+        changelist = reverse("admin:annotations_annotation_changelist")
+        many = "?q=" + "+".join(["war"] * 1000)
+        self.assertContains(self.client.get(changelist + many), "The search has 1000 words: search with at most 50.",
+                            status_code=400)
+        response = self.client.post(changelist + many, {"action": "hide", "index": "0", "_selected_action": [note.pk]})
+        self.assertContains(response, "The search has 1000 words", status_code=400)
+        self.assertIsNone(Annotation.objects.get().hidden_at)
+        self.assertEqual(self.client.get(changelist + "?q=" + "+".join(["war"] * 50)).status_code, 200)
+
+    def test_the_tag_autocomplete_finds_nothing_for_too_many_words(self):
+        """The tags field's autocomplete, which searches the tag admin, answers an empty list to 1,000 words."""
+        self.client.force_login(make_user("cora", role="Curators", is_staff=True))
+        Tag.objects.create(name="war", slug="war")
+        query = {"app_label": "annotations", "model_name": "annotation", "field_name": "tags"}
+        url = reverse("admin:autocomplete")
+        self.assertEqual(self.client.get(url, {"term": "war " * 1000, **query}).json()["results"], [])
+        self.assertEqual(len(self.client.get(url, {"term": "war", **query}).json()["results"]), 1)
+
+
+class AdminActionAddressTests(TestCase):
+    """Found by tests/test_fuzz.py: an action from a list whose address was too long to redirect to
+    acted, then answered 400."""
+
+    def test_an_action_from_a_too_long_address_changes_nothing(self):
+        """Hide from ?o=1.1.… (18,000 characters, which the ordering ignores): a 400 that says so, and
+        the annotation is not hidden; from a short address the action still acts."""
+        from annotations.models import Annotation
+
+        curator = make_user("cora", role="Curators", is_staff=True)
+        note = make_annotation(make_provision(text="Some wording to annotate here.", number=1), make_user("ana"), 0, 4)
+        self.client.force_login(curator)
+        changelist = reverse("admin:annotations_annotation_changelist")
+        action = {"action": "hide", "index": "0", "_selected_action": [note.pk]}
+        response = self.client.post(f"{changelist}?o={'1.' * 9000}", action)
+        self.assertContains(response, "too long to come back to after an action", status_code=400)
+        self.assertIsNone(Annotation.objects.get().hidden_at)
+        self.assertRedirects(self.client.post(f"{changelist}?o=1", action), f"{changelist}?o=1")
+        self.assertIsNotNone(Annotation.objects.get().hidden_at)

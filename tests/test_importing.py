@@ -496,3 +496,64 @@ class HostileImportTests(TestCase):
             call_command("import_treaty", str(self.write("official.txt", OFFICIAL.replace("test", "te\x00st"))),
                          stdout=StringIO())
         self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
+
+
+class FuzzFoundImportTests(TestCase):
+    """Found by tests/test_fuzz.py: files and invocations of import_treaty that it took, or crashed on."""
+
+    @classmethod
+    def setUpTestData(cls):
+        load_corpus()
+        cls.treaty = Treaty.objects.get()
+
+    def write(self, content):
+        directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, directory)
+        path = directory / "official.txt"
+        path.write_text(content)
+        return path
+
+    def test_an_article_number_no_provision_can_hold_is_refused(self):
+        """“Article 99999”, “Article 0” and an article number of 5,000 digits each stop the import with the
+        line and the bounds; nothing changes. They were read as wording of the article before them."""
+        before = list(Provision.objects.values_list("text", "text_version"))
+        cases = {"99999": "must be at most 32767, not 99999", "0": "must be at least 1, not 0",
+                 "9" * 5000: "is too large a number"}
+        for number, message in cases.items():
+            path = self.write(f"{OFFICIAL}\nArticle {number}\nThe words of an article Glossa cannot number.\n")
+            line = OFFICIAL.count("\n") + 2
+            with self.subTest(number=number[:10]), self.assertRaisesMessage(
+                    CommandError, f"{path} was not imported (nothing was changed): line {line}: the article number {message}"):
+                call_command("import_treaty", str(path), "--treaty", self.treaty.slug, stdout=StringIO())
+        self.assertEqual(list(Provision.objects.values_list("text", "text_version")), before)
+
+    def test_a_treaty_slug_no_treaty_can_have_is_refused(self):
+        """--treaty with a lone surrogate (a byte of a non-UTF-8 argument), a NUL or 51 characters is a
+        CommandError naming the slug's fault; the surrogate was a UnicodeEncodeError, the NUL one on PostgreSQL."""
+        path = self.write(OFFICIAL)
+        cases = {"dprk\udce9": "the treaty slug contains a lone surrogate (U+DCE9",
+                 "dprk\x00": "the treaty slug contains a NUL character",
+                 "t" * 51: "the treaty slug is 51 characters long; at most 50 are allowed"}
+        for slug, message in cases.items():
+            with self.subTest(slug=slug), self.assertRaisesMessage(CommandError, f"{path} was not imported"):
+                try:
+                    call_command("import_treaty", str(path), "--treaty", slug, stdout=StringIO())
+                except CommandError as error:
+                    self.assertIn(message, str(error))
+                    raise
+
+    def test_new_refuses_a_slug_no_treaty_can_have(self):
+        """--new with a slug that is not a slug (spaces, Cyrillic, a path, a NUL, 51 characters), given with
+        --treaty or a Slug: line, is a CommandError; the treaty was created with it, or the database refused it."""
+        text = OFFICIAL.replace("Treaty on Comprehensive Strategic Partnership (test rendering)", "Treaty of Fuzz")
+        cases = {"Not a slug": "the slug 'Not a slug' cannot name a treaty", "договор": "cannot name a treaty",
+                 "../x": "cannot name a treaty", "t" * 51: "the treaty slug is 51 characters long",
+                 "fuzz\x00": "the treaty slug contains a NUL character"}
+        for slug, message in cases.items():
+            ways = [(["--treaty", slug], text)]
+            if "\x00" not in slug:  # a NUL in the file is refused as such
+                ways.append(([], text.replace("Fuzz\n", f"Fuzz\nSlug: {slug}\n", 1)))
+            for arguments, content in ways:
+                with self.subTest(slug=slug, header=not arguments), self.assertRaisesMessage(CommandError, message):
+                    call_command("import_treaty", str(self.write(content)), "--new", *arguments, stdout=StringIO())
+        self.assertEqual(Treaty.objects.count(), 1)

@@ -16,11 +16,14 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils.http import MAX_URL_REDIRECT_LENGTH
+from django.utils.text import smart_split
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules
@@ -28,6 +31,8 @@ from . import rules
 # The years, months and days a changelist's date hierarchy can list: the year 9999 has no end
 # Python's dates can express, so it cannot be listed either.
 DATE_PARTS = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
+# The words a changelist search may have (the admin requires every one of them).
+MAX_SEARCH_TERMS = 50
 
 
 def is_key(model_field, value):
@@ -123,6 +128,12 @@ def date_hierarchy_problem(field_path, query):
     return None
 
 
+def too_many_terms(search_term):
+    """The number of words in an admin search when it is more than MAX_SEARCH_TERMS, else 0."""
+    terms = len(list(smart_split(search_term)))
+    return terms if terms > MAX_SEARCH_TERMS else 0
+
+
 class GuardedAdminMixin(GuardedFieldsMixin):
     """For ModelAdmins: also the changelist's query, the action selection and the history URLs."""
 
@@ -148,6 +159,16 @@ class GuardedAdminMixin(GuardedFieldsMixin):
         for field_path in sorted(date_fields | ({self.date_hierarchy} if self.date_hierarchy else set())):
             if problem := date_hierarchy_problem(field_path, request.GET):
                 return self.bad_request(request, f"This list cannot be shown for that date. {problem}")
+        # Each word of a search is a condition on every search field: a thousand of them are past
+        # SQLite's expression depth (a 500), and slow on PostgreSQL.
+        # An action redirects back to this address once it is done: past Django's redirect limit that
+        # is a 400 (DisallowedRedirect) after the rows were changed.
+        if request.method == "POST" and (length := len(request.get_full_path())) > MAX_URL_REDIRECT_LENGTH:
+            return self.bad_request(request, f"The address of this list is {length} characters long, too long to "
+                                             "come back to after an action: shorten the search or remove filters, "
+                                             "then act again. Nothing was changed.")
+        if terms := too_many_terms(request.GET.get(SEARCH_VAR, "")):
+            return self.bad_request(request, f"The search has {terms} words: search with at most {MAX_SEARCH_TERMS}.")
         return super().changelist_view(request, extra_context)
 
     def response_action(self, request, queryset, *args, **kwargs):
@@ -173,7 +194,8 @@ class GuardedAdminMixin(GuardedFieldsMixin):
 
     def get_search_results(self, request, queryset, search_term):
         # No stored text holds a NUL, and PostgreSQL refuses one in a query: nothing can match.
-        if rules.find_bad_character(search_term) is not None:
+        # Nor can a search of more words than changelist_view allows (the autocomplete's comes here).
+        if rules.find_bad_character(search_term) is not None or too_many_terms(search_term):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 

@@ -16,18 +16,22 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import OperationalError, connection, transaction
 from django.utils.text import slugify
 
-from . import versioning
-from .importing import CorpusError, ImportReport
+from . import rules, versioning
+from .importing import CorpusError, ImportReport, checked
 from .models import Provision, Treaty
 from .wording import save_wording
 
 PREAMBLE_HEADING = re.compile(r"^\s*preamble\s*$", re.IGNORECASE)
 ARTICLE_HEADING = re.compile(
-    r"^\s*article\s+(?P<number>\d{1,3})\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
+    r"^\s*article\s+(?P<number>\d+)\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
 )
+# The article numbers a provision can hold (its number and position are small integers).
+ARTICLE_NUMBERS = (1, rules.integer_bounds(Provision._meta.get_field("number"))[1])
 HEADER_LINE = re.compile(
     r"^\s*(?P<key>short title|parties|signed on|signed at|in force|slug)\s*:\s*(?P<value>.*?)\s*$", re.IGNORECASE
 )
@@ -79,9 +83,10 @@ def parse_treaty_text(text):
         if PREAMBLE_HEADING.match(line):
             current = ParsedProvision(slug="preamble", line=number)
         elif match := ARTICLE_HEADING.match(line):
-            current = ParsedProvision(
-                slug=f"art-{int(match['number'])}", line=number, heading=(match["heading"] or "").strip()
-            )
+            # A heading with a number no article can have is refused, not read as wording of the last one.
+            article = checked(rules.clean_integer, match["number"], where=f"line {number}: ",
+                              field="the article number", minimum=ARTICLE_NUMBERS[0], maximum=ARTICLE_NUMBERS[1])
+            current = ParsedProvision(slug=f"art-{article}", line=number, heading=(match["heading"] or "").strip())
         elif current is None:
             if header := HEADER_LINE.match(line):
                 facts[header["key"].lower()] = (header["value"], number)
@@ -120,6 +125,8 @@ def choose_treaty(parsed, *, slug=None):
 
     Returns (treaty, note or None). Stops with CorpusError rather than guess."""
     if slug:
+        # A lone surrogate cannot be sent to the database, and PostgreSQL refuses a NUL.
+        slug = checked(rules.clean_text, slug, field="the treaty slug", max_length=rules.max_length_of(Treaty, "slug"))
         treaty = Treaty.objects.filter(slug=slug).first()
         if treaty is None:
             raise CorpusError(f"there is no treaty with the slug {slug!r}.")
@@ -214,6 +221,15 @@ def create_treaty(text, *, slug=None, by=None, dry_run=False):
     slug = slug or facts.get("slug") or slugify(re.sub(r"[–—]", "-", short_title))[:50].strip("-")
     if not slug:
         raise CorpusError("no slug could be made from the title: give one with --treaty SLUG or a “Slug:” line.")
+    # The slug is the treaty's part of every URL of its pages (<slug:treaty_slug>).
+    slug = checked(rules.clean_text, slug, field="the treaty slug", max_length=rules.max_length_of(Treaty, "slug"))
+    try:
+        validate_slug(slug)
+    except ValidationError:
+        raise CorpusError(
+            f"the slug {slug!r} cannot name a treaty in its web addresses: use only the letters a-z and A-Z, "
+            "digits, hyphens and underscores."
+        ) from None
     if Treaty.objects.filter(slug=slug).exists():
         raise CorpusError(f"a treaty with the slug {slug!r} exists already: import into it with --treaty {slug}.")
     matching = [treaty.slug for treaty in Treaty.objects.all() if names(treaty, parsed.title)]
