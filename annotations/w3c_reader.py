@@ -73,6 +73,7 @@ other than English, ``creator``, ``rights``…).
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -82,6 +83,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, validate_unicode_slug
 from django.urls import Resolver404, resolve
 
+from treaty_app import rules
+
 from .models import Annotation, Tag
 from .w3c_schemas import in_context, musts
 from .writes import tag_slug
@@ -90,6 +93,13 @@ CONTEXT_MAX = Annotation._meta.get_field("prefix").max_length
 IRI_MAX = Annotation._meta.get_field("via").max_length
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 PROBLEMS_SHOWN = 10
+# Limits of what a document may hold, below which nothing else in the import can fail: no annotation
+# nests deeper than a few levels (a Choice in a SpecificResource in a page in a collection), and no
+# number in one is larger than a 64-bit key.
+DEPTH_MAX = 64
+DIGITS_MAX = 19
+VERSION_MAX = 2**31 - 1  # the wording version's column
+PK_MAX = 2**63 - 1  # an annotation's key
 
 _ANNOTATION_FRAGMENT = re.compile(r"annotation-(\d+)")
 _EXCERPT_FRAGMENT = re.compile(r"excerpt-(\d+)")
@@ -224,6 +234,67 @@ class Person:
     active: bool
 
 
+def parse(text):
+    """The JSON document in `text`, or W3CImportError saying where it is not one Glossa can read:
+    malformed JSON (line and column), nesting past DEPTH_MAX, a number of more than DIGITS_MAX digits."""
+    try:
+        document = json.loads(text, parse_int=_bounded_int)
+    except json.JSONDecodeError as error:
+        raise W3CImportError(f"it is not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise W3CImportError(f"it nests lists or objects more than {DEPTH_MAX} levels deep") from None
+    except _TooLong as error:
+        raise W3CImportError(f"it has a number of {error.args[0]} digits: no annotation holds one of more "
+                             f"than {DIGITS_MAX}") from None
+    return document
+
+
+# Keys whose values name things (the W3C model's classes, motivations, media types, languages).
+NAME_KEYS = {"type", "motivation", "purpose", "format", "language"}
+
+
+def _names(value):
+    """Whether `value` is a name or a list of one or more names."""
+    return isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _bounded_int(digits):
+    if len(digits.lstrip("-")) > DIGITS_MAX:
+        raise _TooLong(len(digits.lstrip("-")))
+    return int(digits)
+
+
+def _check(document):
+    """Walk `document` without recursion; refuse nesting past DEPTH_MAX and any key or string with
+    a character no column can store (a NUL, a lone surrogate), naming where it is."""
+    stack = [(document, "", 1)]
+    while stack:
+        node, where, depth = stack.pop()
+        if isinstance(node, str):
+            if (bad := rules.find_bad_character(node)) is not None:
+                raise W3CImportError(f"{where} holds {bad.name} at character {bad.index + 1}: {bad.advice}")
+            continue
+        if isinstance(node, dict):
+            children = [(f"{where} › {key}" if where else str(key), key, value) for key, value in node.items()]
+        elif isinstance(node, list):
+            children = [(f"{where}[{index}]" if where else f"item {index}", None, value)
+                        for index, value in enumerate(node)]
+        else:
+            continue
+        if depth > DEPTH_MAX:
+            raise W3CImportError(f"it nests lists or objects more than {DEPTH_MAX} levels deep")
+        for path, key, value in children:
+            if key in NAME_KEYS and not _names(value):
+                raise W3CImportError(f"{path} must be a name or a list of names, not {_short(value)}")
+            if key is not None:
+                stack.append((key, f"the key {path!r}" if len(path) < 80 else "a key", depth + 1))
+            stack.append((value, path, depth + 1))
+
+
 @dataclass
 class Document:
     items: list
@@ -234,6 +305,7 @@ class Document:
 def read(document, *, now):
     """The `Document` a parsed JSON-LD `document` holds; raises W3CImportError naming every item
     at fault. `now` is the time of the import (``created`` of an annotation without one)."""
+    _check(document)
     raw_items, context = _items_of(document)
     known_ids = {raw["id"] for raw in raw_items if isinstance(raw, dict) and isinstance(raw.get("id"), str)}
     items, problems, seen = [], [], {}
@@ -318,8 +390,9 @@ def _failed(failures):
 
 
 def _types(node):
+    """The type names of a node; anything in ``type`` that is not a name is none."""
     kinds = node.get("type") if isinstance(node, dict) else None
-    return set(kinds) if isinstance(kinds, list) else {kinds}
+    return {kind for kind in (kinds if isinstance(kinds, list) else [kinds]) if isinstance(kind, str)}
 
 
 def _as_list(value):
@@ -347,7 +420,11 @@ def glossa_annotation_pk(iri):
     """The pk in a Glossa annotation id (a provision or source page's ``#annotation-N``), or None."""
     found = route(iri)
     match = found and found[0] in ("reader:provision", "reader:source") and _ANNOTATION_FRAGMENT.fullmatch(found[2])
-    return int(match[1]) if match else None
+    if not match:
+        return None
+    digits = match[1].lstrip("0") or "0"
+    # Past 19 digits no key can have it: PK_MAX + 1 says so without converting 4,000 digits.
+    return int(digits) if len(digits) <= DIGITS_MAX else PK_MAX + 1
 
 
 def _short(value, limit=80):
@@ -408,7 +485,9 @@ class _Reader:
         if value is None:
             return None
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            self.fail(f"{key} must be a whole number, not {value!r}")
+            self.fail(f"{key} must be a whole number, not {_short(value)}")
+        if value > VERSION_MAX:
+            self.fail(f"{key} {value} is larger than any version of a wording ({VERSION_MAX})")
         return value
 
     def read(self):
@@ -424,6 +503,8 @@ class _Reader:
             self.fail(f"it does not follow the W3C model: {_failed(failures)}")
         item_id = raw["id"]
         pk_hint = glossa_annotation_pk(item_id)
+        if pk_hint is not None and pk_hint > PK_MAX:
+            self.fail(f"the number in its id is larger than any annotation's ({PK_MAX})")
         motivations = _as_list(raw.get("motivation")) or ["commenting"]
         motivation = motivations[0]
         for other in motivations[1:]:
@@ -504,6 +585,8 @@ class _Reader:
         creator = creators[0]
         if isinstance(creator, str):
             return self.creator_from_iri(creator), ""
+        if not isinstance(creator, dict):
+            self.fail(f"creator must be an IRI or an object, not {_short(creator)}")
         self.others("creator ", creator, CREATOR_KEYS)
         nickname, iri, name = creator.get("nickname"), creator.get("id"), creator.get("name")
         name = name if isinstance(name, str) else ""
@@ -540,6 +623,8 @@ class _Reader:
         if isinstance(body, str):
             links.append(body)
             return
+        if not isinstance(body, dict):
+            self.fail(f"{where} must be an IRI or an object, not {_short(body)}")
         kinds = _types(body)
         if "Choice" in kinds:
             options = _as_list(body.get("items"))
@@ -620,6 +705,8 @@ class _Reader:
         name = " ".join(body["value"].split())
         if not name or len(name) > TAG_NAME_MAX:
             self.fail(f"{where}: a tag name must be 1 to {TAG_NAME_MAX} characters")
+        if "glossa:tag" in body and not isinstance(body["glossa:tag"], str):
+            self.fail(f"{where}: glossa:tag must be the IRI of a tag page, not {_short(body['glossa:tag'])}")
         iri = body.get("glossa:tag") or (body.get("id") if self.is_glossa_tag(body) else None)
         if iri is not None:
             found = route(iri)
@@ -672,6 +759,8 @@ class _Reader:
             self.fail("target must be an IRI, or an object with a source (the provision or excerpt) and selectors")
         selectors = _as_list(resource.get("selector")) if resource else []
         if self.is_annotation(iri, motivation) and not selectors:
+            if (glossa_annotation_pk(iri) or 0) > PK_MAX:
+                self.fail(f"it replies to {_short(iri)}, a number larger than any annotation's")
             item.reply_to = iri
             if resource:
                 self.others("target ", resource, {"id", "source", "type"})
@@ -698,8 +787,8 @@ class _Reader:
         if kinds:
             self.fail(f"it targets {_article(kinds.pop())} ({iri}): Glossa annotates the words of its texts")
         for form in _as_list(resource.get("format")):
-            if form not in TEXT_FORMATS:
-                self.fail(f"it targets {form} ({iri}), not a text")
+            if not isinstance(form, str) or form not in TEXT_FORMATS:
+                self.fail(f"it targets {_short(form)} ({iri}), not a text")
         if isinstance(iri, str) and _MEDIA_FRAGMENT.search(urlsplit(iri).fragment):
             self.fail(f"it targets a region of an image or a moment of a recording ({iri}), not words")
 
@@ -718,6 +807,8 @@ class _Reader:
     def selectors(self, item, selectors):
         quote = position = None
         for selector in selectors:
+            if not isinstance(selector, (dict, str)):
+                self.fail(f"a selector must be an object or an IRI, not {_short(selector)}")
             kind = selector.get("type") if isinstance(selector, dict) else None
             if kind == "TextQuoteSelector" and quote is None:
                 quote = selector
@@ -737,8 +828,7 @@ class _Reader:
             return
         if quote is None and position is None:
             if item.extra_selectors:
-                kinds = ", ".join(sorted({s.get("type", "selector") if isinstance(s, dict) else "selector IRI"
-                                          for s in item.extra_selectors}))
+                kinds = ", ".join(sorted({_selector_kind(s) for s in item.extra_selectors}))
                 item.placement = Annotation.Placement.ORPHANED
                 self.notes.append(f"orphaned: Glossa places annotations by their words or positions, not by {kinds} "
                                   "(kept for export); place it again in the workspace")
@@ -766,6 +856,13 @@ class _Reader:
             self.fail(f"TextPositionSelector needs whole numbers 0 <= start < end, not {start!r}, {end!r}")
         item.start, item.end = start, end
         self.others("TextPositionSelector ", position, {"type", "start", "end"})
+
+
+def _selector_kind(selector):
+    if not isinstance(selector, dict):
+        return "selector IRI"
+    kind = selector.get("type", "selector")
+    return kind if isinstance(kind, str) else "selector"
 
 
 def _refining_quote(selector):

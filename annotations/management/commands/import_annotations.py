@@ -1,10 +1,9 @@
 """python manage.py import_annotations FILE [--create-users]"""
 
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.w3c_import import W3CImportError, import_annotations
+from annotations.w3c_reader import parse
 
 
 class Command(BaseCommand):
@@ -28,15 +27,15 @@ class Command(BaseCommand):
     def handle(self, *args, file, create_users, **options):
         try:
             with open(file, encoding="utf-8-sig") as stream:
-                document = json.load(stream)
+                text = stream.read()
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         except UnicodeDecodeError as error:
             raise CommandError(f"{file} is not UTF-8 text: {error.reason} at byte {error.start}.") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                f"{file} is not JSON: {error.msg} at line {error.lineno}, column {error.colno}."
-            ) from None
+        try:
+            document = parse(text)
+        except W3CImportError as error:
+            raise CommandError(f"{file}: {error}. Nothing was imported.") from None
         reason = f"Imported from {file}"
         try:
             report = import_annotations(document, create_users=create_users, change_reason=reason)
