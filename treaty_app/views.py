@@ -1,19 +1,20 @@
 """The public reader: read-only pages for the treaty, its provisions and the commentary on them."""
 
 import hashlib
+from bisect import bisect_right
 from itertools import groupby, zip_longest
 
 from collections import namedtuple
 
 from django.core.cache import caches
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from .caching import conditional_page, shared_scope, treaty_scopes
 from .card_pages import CardPages
-from .marking import marked_paragraphs, paragraph_runs
+from .marking import marked_excerpt_paragraphs, marked_paragraphs, marked_pieces, paragraph_bounds
 from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
 from .site import absolute_url
@@ -49,7 +50,7 @@ def provision_detail(request, treaty_slug, provision_slug):
     )
     siblings = list(provision.treaty.provisions.in_order().only("slug", "kind", "number", "position", "treaty"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == provision.pk)
-    links = (
+    links = list(
         ExcerptLink.objects.approved()
         .filter(provision=provision)
         .select_related("excerpt__source")
@@ -64,17 +65,16 @@ def provision_detail(request, treaty_slug, provision_slug):
     # Every highlight, from light rows; one page of cards (card_pages.py).
     spans = [Span(*row) for row in published.values_list("pk", "start", "end")]
     pages = CardPages([span.pk for span in spans], request.GET.get("notes"))
-    annotations = list(
-        published.filter(pk__in=pages.shown)
-        .select_related("author").prefetch_related(
-            "tags",
-            Prefetch("replies", queryset=provision.annotations.model.objects.published()
-                     .select_related("author").order_by("created_at", "pk"), to_attr="public_replies"),
-        )
+    # One page of the wording's cards and every card of the excerpts beside it (an analyst disputing
+    # a commentator's claim), in one query.
+    excerpts = [link.excerpt for link in links]
+    cards = public_cards(
+        annotation_model().objects.published().roots()
+        .filter(Q(provision=provision, pk__in=pages.shown) | Q(excerpt__in=[excerpt.pk for excerpt in excerpts]))
+        .order_by(F("start").asc(nulls_last=True), "end", "pk")
     )
-    tag_root = reverse("reader:tag", args=["-"]).removesuffix("-/")
-    for annotation in annotations:
-        annotation.card_key = card_key(annotation, tag_root)
+    annotations = [card for card in cards if card.provision_id]
+    mark_excerpts(excerpts, [card for card in cards if card.excerpt_id])
     paragraphs = marked_paragraphs(provision.text, spans, href=pages.href, cache=caches["cards"])
     passages = list(provision.quoted_passages.select_related("source").defer("source__body", "source__capture"))
     context = {
@@ -88,13 +88,56 @@ def provision_detail(request, treaty_slug, provision_slug):
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         "page_url": absolute_url(provision.get_absolute_url()),
-        # Reversing a URL per tag per annotation cost more than the rest of a thousand-annotation page.
-        "tag_root": tag_root,
+        **card_roots(),
     }
     return render(request, "treaty_app/provision_detail.html", context)
 
 
-def card_key(annotation, tag_root):
+def annotation_model():
+    """The annotation model, reached through a reverse relation: treaty_app imports nothing of the
+    annotations app."""
+    return Provision.annotations.rel.related_model
+
+
+def card_roots():
+    """The URL prefixes cards link with: reversing a URL per tag per annotation cost more than the
+    rest of a thousand-annotation page."""
+    return {
+        "tag_root": reverse("reader:tag", args=["-"]).removesuffix("-/"),
+    }
+
+
+def public_cards(annotations):
+    """The published root annotations of the queryset `annotations`, with everything their public
+    cards show (author, tags, published replies in order) fetched in three queries, and each
+    card's `card_key`."""
+    model = annotations.model
+    cards = list(
+        annotations.select_related("author").prefetch_related(
+            "tags",
+            Prefetch("replies", queryset=model.objects.published().select_related("author")
+                     .order_by("created_at", "pk"), to_attr="public_replies"),
+        )
+    )
+    roots = card_roots()
+    for card in cards:
+        card.card_key = card_key(card, **roots)
+    return cards
+
+
+def mark_excerpts(excerpts, annotations):
+    """Give each excerpt its published annotations (`public_annotations`, in reading order) and its
+    text with their highlights (`html`), each linked to its card ``#annotation-N``."""
+    by_excerpt = {}
+    for annotation in annotations:
+        by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
+    for excerpt in excerpts:
+        excerpt.public_annotations = by_excerpt.get(excerpt.pk, [])
+        spans = [Span(a.pk, a.start, a.end) for a in excerpt.public_annotations]
+        excerpt.html = marked_pieces(excerpt.text, spans, anchors=True, cache=caches["cards"])[0]
+
+
+def card_key(annotation, *, tag_root):
     """A digest of everything an annotation's public card shows: cards with equal keys are equal.
 
     Rendering a card takes about half a millisecond and a page can hold thousands; a change to one
@@ -118,10 +161,24 @@ def source_list(request):
 @require_safe
 @conditional_page(scopes=shared_scope)
 def source_detail(request, source_slug):
+    """A commentary's text with its public excerpts marked, and the published annotations on its
+    excerpts: highlighted in the excerpts' words, their cards after the paragraph they are in."""
     source = get_object_or_404(Source.objects.defer("capture"), slug=source_slug)
-    excerpts = [excerpt for excerpt in source.excerpts.with_public_links() if excerpt.public_links]
-    return render(
-        request,
-        "treaty_app/source_detail.html",
-        {"source": source, "paragraphs": paragraph_runs(source.body, excerpts), "excerpts": excerpts},
+    every = list(source.excerpts.with_public_links())
+    excerpts = [excerpt for excerpt in every if excerpt.public_links]
+    cards = public_cards(
+        annotation_model().objects.published().roots().filter(excerpt__source=source)
+        .order_by("excerpt__start", F("start").asc(nulls_last=True), "end", "pk")
     )
+    starts = {excerpt.pk: excerpt.start for excerpt in every}
+    # Annotation offsets count in the excerpt's text; the page marks the source's.
+    spans = [Span(card.pk, starts[card.excerpt_id] + card.start, starts[card.excerpt_id] + card.end)
+             for card in cards if card.start is not None]
+    bounds = paragraph_bounds(source.body)
+    notes = [[] for _ in bounds]
+    firsts = [start for start, _ in bounds]
+    for card in cards:
+        notes[bisect_right(firsts, starts[card.excerpt_id]) - 1].append(card)
+    paragraphs = list(zip(marked_excerpt_paragraphs(source.body, excerpts, spans), notes))
+    context = {"source": source, "paragraphs": paragraphs, "excerpts": excerpts, **card_roots()}
+    return render(request, "treaty_app/source_detail.html", context)
