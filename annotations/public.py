@@ -7,11 +7,14 @@ from operator import attrgetter
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from treaty_app.caching import conditional_page, every_scope
+from treaty_app.caching import access_date, conditional_page, every_scope
+from treaty_app.citing import annotation_citation
 from treaty_app.models import Provision
+from treaty_app.views import cite_response
 
 from . import search
 from .models import Annotation, Tag
@@ -80,6 +83,27 @@ def tag_detail(request, tag_slug):
         "total": len(annotations),
     }
     return render(request, "annotations/tag_detail.html", context)
+
+
+@require_safe
+@conditional_page(scopes=every_scope, dated=True)
+def annotation_cite(request, pk, fmt=""):
+    """A published annotation or reply, cited at its version (treaty_app/citing.py): a page, BibTeX
+    or CSL-JSON. Whoever asks, only what the public reads: an unpublished one is a 404."""
+    annotation = get_object_or_404(
+        Annotation.objects.published()
+        .select_related("author", "provision__treaty", "excerpt__source", "parent__provision__treaty",
+                        "parent__excerpt__source")
+        .defer(*(f"{via}{field}" for via in ("", "parent__") for field in (
+            "provision__text", "provision__summary", "excerpt__source__body", "excerpt__source__capture"))),
+        pk=pk,
+    )
+    citation = annotation_citation(annotation, accessed=access_date(request))
+    kind = "reply" if annotation.parent_id else "annotation"
+    return cite_response(
+        request, citation, fmt, what=f"{kind} {annotation.pk}", back=citation.url,
+        file_url=lambda fmt: reverse("reader:annotation-cite-file", args=[annotation.pk, fmt]),
+    )
 
 
 @require_safe

@@ -13,7 +13,8 @@ management commands and the W3C importer call these functions. Each one:
   sends back);
 * records history from that locked, current state, with the acting user and a reason;
 * changes the content version only when the public could see the row before or after, so a
-  private or team edit invalidates no cached page.
+  private or team edit invalidates no cached page. Any write of a public row changes it, even one
+  the public does not see (a pending revision): the public citation names the row's ``version``.
 
 Publication holds: only `publish` makes an annotation public. An edit of a published note becomes
 a pending revision (``revision_body``, ``revision_tags``) that the public does not see until a
@@ -298,6 +299,8 @@ def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None):
             reason = "Edited after publication: the revision awaits review"
         _save([annotation], ["revision_body", "revision_body_html", "revision_at", "review", "submitted_at"],
               by=by, reason=reason)
+        # The public keeps the published words, but its citation names the version, which moved on.
+        _public_changed([annotation])
         return annotation
     if visibility is None:
         visibility = annotation.visibility
@@ -387,6 +390,8 @@ def submit(pk, *, by):
         annotation.visibility = Annotation.Visibility.TEAM
     annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, timezone.now()
     _save([annotation], ["visibility", "review", "submitted_at"], by=by, reason="Submitted for publication")
+    if _is_public(annotation):  # a revision submitted again: its citation's version moved on
+        _public_changed([annotation])
     return annotation
 
 
@@ -433,16 +438,16 @@ def send_back(annotations, *, curator, reason):
         raise Conflict("Say why: the author will read it.")
     in_review = [Annotation.Review.SUBMITTED, Annotation.Review.PUBLISHED]
     rows = _lock_many(annotations.filter(review__in=in_review, deleted_at__isnull=True))
-    withdrawn = []
+    # Withdrawn or not, each public row changes version, which its citation names.
+    was_public = [row for row in rows if _is_public(row)]
     now = timezone.now()
     for row in rows:
         if _is_public(row) and not row.has_revision:
-            row.visibility = Annotation.Visibility.TEAM
-            withdrawn.append(row)
+            row.visibility = Annotation.Visibility.TEAM  # withdrawn from the public
         row.review, row.reviewed_at, row.reviewed_by, row.review_note = Annotation.Review.RETURNED, now, curator, reason
     _save(rows, ["visibility", "review", "reviewed_at", "reviewed_by", "review_note"], by=curator,
           reason="Sent back to its author")
-    _public_changed(withdrawn)
+    _public_changed(was_public)
     return len(rows)
 
 

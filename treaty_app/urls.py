@@ -20,13 +20,42 @@ class UnicodeSlugConverter:
 
 register_converter(UnicodeSlugConverter, "uslug")
 
+
+class CiteFormatConverter:
+    """The file formats of a citation: BibTeX and CSL-JSON (treaty_app/citing.py)."""
+
+    regex = "bib|json"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(CiteFormatConverter, "citeformat")
+
 reader_patterns = (
     [
         path("", views.home, name="home"),
         path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
+        path("treaties/<slug:treaty_slug>/<slug:provision_slug>/cite/", views.provision_cite, name="provision-cite"),
+        path(
+            "treaties/<slug:treaty_slug>/<slug:provision_slug>/cite.<citeformat:fmt>",
+            views.provision_cite,
+            name="provision-cite-file",
+        ),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
+        path("sources/<slug:source_slug>/excerpts/<int:excerpt_pk>/cite/", views.excerpt_cite, name="excerpt-cite"),
+        path(
+            "sources/<slug:source_slug>/excerpts/<int:excerpt_pk>/cite.<citeformat:fmt>",
+            views.excerpt_cite,
+            name="excerpt-cite-file",
+        ),
+        path("annotations/<int:pk>/cite/", public.annotation_cite, name="annotation-cite"),
+        path("annotations/<int:pk>/cite.<citeformat:fmt>", public.annotation_cite, name="annotation-cite-file"),
         path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),

@@ -8,14 +8,16 @@ from collections import namedtuple
 
 from django.core.cache import caches
 from django.db.models import F, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from .caching import conditional_page, shared_scope, treaty_scopes
+from .caching import access_date, conditional_page, shared_scope, treaty_scopes
 from .card_pages import CardPages
+from .citing import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, excerpt_citation, provision_citation
 from .marking import marked_excerpt_paragraphs, marked_paragraphs, marked_pieces, paragraph_bounds
-from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
+from .models import CrossReference, Excerpt, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
 from .site import absolute_url
 
@@ -43,7 +45,7 @@ def treaty_detail(request, treaty_slug):
 
 
 @require_safe
-@conditional_page(scopes=treaty_scopes, params=("notes",))
+@conditional_page(scopes=treaty_scopes, params=("notes",), dated=True)
 def provision_detail(request, treaty_slug, provision_slug):
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
@@ -88,6 +90,7 @@ def provision_detail(request, treaty_slug, provision_slug):
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         "page_url": absolute_url(provision.get_absolute_url()),
+        "citation": provision_citation(provision, accessed=access_date(request)),
         **card_roots(),
     }
     return render(request, "treaty_app/provision_detail.html", context)
@@ -104,6 +107,7 @@ def card_roots():
     rest of a thousand-annotation page."""
     return {
         "tag_root": reverse("reader:tag", args=["-"]).removesuffix("-/"),
+        "annotation_root": reverse("reader:annotation-cite", args=[0]).removesuffix("0/cite/"),
     }
 
 
@@ -137,14 +141,14 @@ def mark_excerpts(excerpts, annotations):
         excerpt.html = marked_pieces(excerpt.text, spans, anchors=True, cache=caches["cards"])[0]
 
 
-def card_key(annotation, *, tag_root):
+def card_key(annotation, *, tag_root, annotation_root):
     """A digest of everything an annotation's public card shows: cards with equal keys are equal.
 
     Rendering a card takes about half a millisecond and a page can hold thousands; a change to one
     annotation changes only its own key, so the other cards come from the cache."""
     shown = [
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
-        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root,
+        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root,
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
          for reply in annotation.public_replies],
@@ -182,3 +186,48 @@ def source_detail(request, source_slug):
     paragraphs = list(zip(marked_excerpt_paragraphs(source.body, excerpts, spans), notes))
     context = {"source": source, "paragraphs": paragraphs, "excerpts": excerpts, **card_roots()}
     return render(request, "treaty_app/source_detail.html", context)
+
+
+def cite_response(request, citation, fmt, *, what, back, file_url):
+    """`citation` as BibTeX (`fmt` "bib"), CSL-JSON ("json") or a page that shows it every way
+    (""), `what` naming the thing cited and `back` its page; `file_url(fmt)` links the files."""
+    if fmt:
+        bibtex = fmt == "bib"
+        response = HttpResponse(
+            citation.bibtex() if bibtex else citation.csl_json(),
+            content_type=BIBTEX_MEDIA_TYPE if bibtex else CSL_MEDIA_TYPE,
+        )
+        response["Content-Disposition"] = f'inline; filename="{citation.key}.{fmt}"'
+        return response
+    context = {"citation": citation, "what": what, "back": back, "bib_url": file_url("bib"), "json_url": file_url("json")}
+    return render(request, "reader/cite.html", context)
+
+
+@require_safe
+@conditional_page(scopes=treaty_scopes, dated=True)
+def provision_cite(request, treaty_slug, provision_slug, fmt=""):
+    provision = get_object_or_404(
+        Provision.objects.select_related("treaty").defer("text", "summary"), treaty__slug=treaty_slug,
+        slug=provision_slug,
+    )
+    return cite_response(
+        request, provision_citation(provision, accessed=access_date(request)), fmt,
+        what=f"{provision.label}, {provision.treaty.short_title}", back=provision.get_absolute_url(),
+        file_url=lambda fmt: reverse("reader:provision-cite-file", args=[treaty_slug, provision_slug, fmt]),
+    )
+
+
+@require_safe
+@conditional_page(scopes=shared_scope, dated=True)
+def excerpt_cite(request, source_slug, excerpt_pk, fmt=""):
+    """An excerpt that the public reader shows (one with an approved link), cited."""
+    excerpt = get_object_or_404(
+        Excerpt.objects.select_related("source").defer("source__body", "source__capture")
+        .filter(links__state=ExcerptLink.State.APPROVED).distinct(),
+        source__slug=source_slug, pk=excerpt_pk,
+    )
+    return cite_response(
+        request, excerpt_citation(excerpt, accessed=access_date(request)), fmt,
+        what=f"excerpt {excerpt.pk} of “{excerpt.source.display_title}”", back=excerpt.get_absolute_url(),
+        file_url=lambda fmt: reverse("reader:excerpt-cite-file", args=[source_slug, excerpt.pk, fmt]),
+    )
