@@ -57,6 +57,7 @@ reader_patterns = (
         path("annotations/<int:pk>/cite/", public.annotation_cite, name="annotation-cite"),
         path("annotations/<int:pk>/cite.<citeformat:fmt>", public.annotation_cite, name="annotation-cite-file"),
         path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
+        path("users/<str:username>/", public.person_detail, name="person"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
         path(

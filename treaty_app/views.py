@@ -108,6 +108,7 @@ def card_roots():
     return {
         "tag_root": reverse("reader:tag", args=["-"]).removesuffix("-/"),
         "annotation_root": reverse("reader:annotation-cite", args=[0]).removesuffix("0/cite/"),
+        "person_root": reverse("reader:person", args=["-"]).removesuffix("-/"),
     }
 
 
@@ -141,14 +142,14 @@ def mark_excerpts(excerpts, annotations):
         excerpt.html = marked_pieces(excerpt.text, spans, anchors=True, cache=caches["cards"])[0]
 
 
-def card_key(annotation, *, tag_root, annotation_root):
+def card_key(annotation, *, tag_root, annotation_root, person_root):
     """A digest of everything an annotation's public card shows: cards with equal keys are equal.
 
     Rendering a card takes about half a millisecond and a page can hold thousands; a change to one
     annotation changes only its own key, so the other cards come from the cache."""
     shown = [
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
-        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root,
+        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root, person_root,
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
          for reply in annotation.public_replies],
