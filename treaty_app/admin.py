@@ -202,8 +202,9 @@ admin.site.unregister([User, Group])
 class CrossReferenceAdmin(GuardedModelAdmin):
     """Curated pointers between provisions (also across treaties), or to one Glossa does not hold."""
 
-    list_display = ["provision", "from_treaty", "other_end", "note"]
-    list_filter = ["provision__treaty"]
+    list_display = ["provision", "from_treaty", "relation", "other_end", "note"]
+    list_filter = ["relation", "provision__treaty"]
+    fields = ["provision", "relation", "target", "external_label", "external_url", "note"]
     search_fields = ["note", "external_label", "provision__heading", "target__heading"]
     list_select_related = ["provision__treaty", "target__treaty"]
     autocomplete_fields = ["provision", "target"]

@@ -86,7 +86,7 @@ def provision_detail(request, treaty_slug, provision_slug):
         "annotations": annotations,
         "pages": pages,
         "commentary": commentary,
-        "references": [(*ref.other_side(provision), ref.note) for ref in CrossReference.objects.touching(provision)],
+        "references": related_provisions(provision),
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         "page_url": absolute_url(provision.get_absolute_url()),
@@ -94,6 +94,19 @@ def provision_detail(request, treaty_slug, provision_slug):
         **card_roots(),
     }
     return render(request, "treaty_app/provision_detail.html", context)
+
+
+def related_provisions(provision):
+    """The curated cross-references from and to `provision`, in any treaty or outside Glossa, as
+    [(relation, [(label, url, note), …]), …]: each read from `provision`'s side (“Replaces”,
+    “Replaced by”, “Compare”, “Refers to”, “Referred to by”), the relations in that order."""
+    order = ["Replaces", "Replaced by", "Compare", "Refers to", "Referred to by"]
+    grouped = {}
+    for reference in CrossReference.objects.touching(provision):
+        grouped.setdefault(reference.relation_seen_from(provision), []).append(
+            (*reference.other_side(provision), reference.note)
+        )
+    return [(relation, grouped[relation]) for relation in order if relation in grouped]
 
 
 def annotation_model():
