@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -22,7 +22,7 @@ from treaty_app.models import Provision
 from treaty_app.views import card_roots, cite_response
 
 from . import search
-from .models import Annotation, Tag
+from .models import Annotation, Tag, TagAlias
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 
@@ -33,8 +33,14 @@ def tag_detail(request, tag_slug):
     """A tag and its published annotations, grouped by provision in reading order; `?provision=` narrows.
 
     Four queries at most whatever the number of annotations: the tag, the provision filtered on,
-    the annotations with their authors, provisions and excerpts, and their tags."""
-    tag = get_object_or_404(Tag, slug=tag_slug)
+    the annotations with their authors, provisions and excerpts, and their tags. The slug of a tag
+    merged into another answers 301 to the survivor's page, with the same filters."""
+    tag = Tag.objects.filter(slug=tag_slug).first()
+    if tag is None:
+        # A tag merged into another (writes.merge_tags): its URL leads to the survivor for good.
+        alias = get_object_or_404(TagAlias.objects.select_related("tag").only("tag__slug"), slug=tag_slug)
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("reader:tag", args=[alias.tag.slug]) + query, permanent=True)
     annotations = (
         Annotation.objects.published()
         .roots()

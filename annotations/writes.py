@@ -35,7 +35,7 @@ from treaty_app import versioning
 from treaty_app.models import Provision
 
 from .anchoring import AnchorError, Placement, check_span, quote_selector, reanchor
-from .models import UNDO_WINDOW, Annotation, Tag
+from .models import UNDO_WINDOW, Annotation, Tag, TagAlias
 from .sanitize import render_markdown
 
 PLACEABLE = {Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED, Annotation.Placement.FUZZY}
@@ -517,7 +517,9 @@ def retag(pk, *, curator, tags):
 @write
 def merge_tags(tags, *, into, curator):
     """Fold `tags` into `into`: every annotation (and pending revision) carrying one of them carries
-    `into` instead, and they are deleted. Returns (tags merged, annotations re-pointed)."""
+    `into` instead, and they are deleted. Each one's slug becomes an alias of `into` (TagAlias), as
+    do the aliases they had from earlier merges, so their URLs redirect to `into`. Returns (tags
+    merged, annotations re-pointed)."""
     merged = [tag for tag in tags if tag.pk != into.pk]
     if not merged:
         return 0, 0
@@ -533,6 +535,13 @@ def merge_tags(tags, *, into, curator):
     for child in Tag.objects.filter(parent__in=merged):
         child.parent = into if into.parent_id is None else None
         child.save()
+    # Before the tags go: their aliases would go with them.
+    TagAlias.objects.filter(tag__in=merged).update(tag=into)
+    for tag in merged:
+        TagAlias.objects.update_or_create(
+            slug=tag.slug, defaults={"name": tag.name, "tag": into, "merged_at": timezone.now(), "merged_by": curator}
+        )
+    TagAlias.objects.filter(slug=into.slug).delete()  # the live tag answers its own URL
     for tag in merged:
         tag.delete()
     # Tag names show on every page.

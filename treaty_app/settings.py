@@ -130,7 +130,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = site_url_setting(os.environ.get("SITE_URL", ""), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "treaty_app.admin_site.GlossaAdminConfig",  # django.contrib.admin, with Glossa's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
