@@ -9,6 +9,16 @@ A page that says when it was read (a citation's access date) is `dated`: its ETa
 also name the day, and it counts as modified at midnight, so no cached copy or 304 gives a reader
 yesterday's date.
 
+ETags are weak (``W/"…"``): HTML goes out gzipped to clients that accept it (GZipMiddleware) and
+as it is to others, the same page in two encodings, so the tag promises the content, not the bytes.
+Every response of a page, 200 or 304, compressed or not, then carries the same tag. Compression is
+safe against BREACH (a secret in a compressed body read through its length, with a guess reflected
+beside it): public pages hold no secret (no CSRF token, nothing of a session); pages for a signed-in
+user hold a CSRF token, which Django masks afresh in every response, and GZipMiddleware adds up to
+100 random bytes to each compressed response (Heal The Breach), so its length no longer follows
+its content. Clients that do not ask for gzip (the benchmark's load generator sends
+``Accept-Encoding: identity``) get the bytes uncompressed, as before.
+
 A page that shows a signed-in user what only they may see (the JSON-LD, with their team's and
 their own annotations) is `personal`: for them it is never cached nor revalidated, because no
 version counts private and team writes.
@@ -128,7 +138,10 @@ def conditional_page(view=None, *, scopes=every_scope, personal=False, params=()
                 cache.set(key, response, timeout=3600)
         return response
 
-    conditional_view = condition(etag_func=page_etag, last_modified_func=page_last_modified)(cached_for_visitors)
+    def weak_etag(request, *args, **kwargs):
+        return f'W/"{page_etag(request, *args, **kwargs)}"'
+
+    conditional_view = condition(etag_func=weak_etag, last_modified_func=page_last_modified)(cached_for_visitors)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -148,6 +148,9 @@ MIDDLEWARE = [
     "treaty_app.outage.database_outage",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves static files precompressed and returns before this; above every
+    # middleware that reads or writes the body. Safe against BREACH: see treaty_app/caching.py.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
