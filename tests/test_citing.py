@@ -172,6 +172,10 @@ class AnnotationCitationTests(CitationTestCase):
         self.client.force_login(self.ana)
         self.assertEqual(self.client.get(reverse("reader:annotation-cite", args=[draft.pk])).status_code, 404)
 
+    def test_an_id_no_column_can_hold_is_a_404(self):
+        """An annotation number of 21 digits is a 404, not a database error."""
+        self.assertEqual(self.client.get(f"/annotations/{10**20}/cite.bib").status_code, 404)
+
     def test_cards_link_their_citation(self):
         """The public card links to the annotation's cite page."""
         self.assertContains(self.get("reader:provision", "t", "art-4"),

@@ -8,7 +8,15 @@ from django.urls import reverse
 from annotations import writes
 from annotations.models import Tag, TagAlias
 
-from .factories import link, make_annotation, make_excerpt, make_provision, make_source, make_treaty, make_user
+from .factories import (
+    link,
+    make_annotation,
+    make_excerpt,
+    make_provision,
+    make_source,
+    make_treaty,
+    make_user,
+)
 
 TEXT = "The other Party shall provide military and other assistance."
 
