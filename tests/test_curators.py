@@ -22,9 +22,9 @@ TEXT = "The other Party shall provide military and other assistance."
 
 
 def provision_filter_labels(response):
-    """The labels of a changelist's “By provision” filter."""
+    """The labels of a changelist's “By provision” filter, sorted (the filter lists treaties newest first)."""
     spec, = [spec for spec in response.context["cl"].filter_specs if getattr(spec, "field_path", "") == "provision"]
-    return [label for _, label in spec.lookup_choices]
+    return sorted(label for _, label in spec.lookup_choices)
 
 
 class ProvisionLabelTests(TestCase):
