@@ -20,11 +20,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
-from treaty_app.admin_guards import GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
+from treaty_app.admin import ProvisionListFilter
+from treaty_app.admin_guards import GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline, KeyChoiceField
+from treaty_app.diffing import word_diff
 
 from . import placing, writes
-from treaty_app.diffing import word_diff
-from .models import Annotation, AssessmentField, AssessmentValue, Tag
+from .models import Annotation, AssessmentField, AssessmentValue, Tag, TagAlias
 
 
 class EstimatedCountPaginator(Paginator):
@@ -84,7 +85,36 @@ class AdriftFilter(admin.SimpleListFilter):
 
 
 class MergeTagsForm(forms.Form):
-    into = forms.ModelChoiceField(queryset=Tag.objects.all(), label="Merge into")
+    """The tag to merge the selected ones into: any tag but them, so none is offered as its own target."""
+
+    into = KeyChoiceField(queryset=Tag.objects.none(), label="Merge into")
+
+    def __init__(self, *args, merging, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"].queryset = Tag.objects.exclude(pk__in=[tag.pk for tag in merging])
+
+
+class TagAliasInline(GuardedTabularInline):
+    """The tags merged into this one: their URLs redirect here."""
+
+    model = TagAlias
+    fields = readonly_fields = ["slug", "name", "merged_at", "merged_by"]
+    extra = 0
+    verbose_name = "tag merged into this one"
+    verbose_name_plural = "tags merged into this one (their URLs redirect here)"
+
+    # Only writes.merge_tags writes aliases; whoever may see the tag sees them (no permission of their own).
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("annotations.view_tag")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tag)
@@ -97,6 +127,7 @@ class TagAdmin(GuardedHistoryAdmin):
     autocomplete_fields = ["parent"]
     readonly_fields = ["created_by", "created_at"]
     actions = ["merge"]
+    inlines = [TagAliasInline]
 
     def get_queryset(self, request):
         from django.db.models import Count
@@ -119,14 +150,19 @@ class TagAdmin(GuardedHistoryAdmin):
 
     @admin.action(description="Merge selected tags into another…", permissions=["change"])
     def merge(self, request, queryset):
-        form = MergeTagsForm(request.POST if "into" in request.POST else None)
+        merging = list(queryset)
+        form = MergeTagsForm(request.POST if "into" in request.POST else None, merging=merging)
+        if not form.fields["into"].queryset.exists():
+            self.message_user(request, "Leave the tag to keep out of the selection: the others merge into it.",
+                              messages.ERROR)
+            return None
         if form.is_valid():
-            merged, touched = writes.merge_tags(list(queryset), into=form.cleaned_data["into"], curator=request.user)
+            merged, touched = writes.merge_tags(merging, into=form.cleaned_data["into"], curator=request.user)
             self.message_user(request, f"Merged {merged} tag(s) into “{form.cleaned_data['into']}”; "
                                        f"{touched} annotation(s) re-pointed.", messages.SUCCESS)
             return None
         context = {
-            **self.admin_site.each_context(request), "title": "Merge tags", "tags": queryset, "form": form,
+            **self.admin_site.each_context(request), "title": "Merge tags", "tags": merging, "form": form,
             "opts": self.model._meta, "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return render(request, "admin/annotations/tag/merge.html", context)
@@ -138,8 +174,9 @@ class AnnotationAdmin(GuardedHistoryAdmin):
                     "placement", "submitted_at", "state"]
     # Plain related filters, not RelatedOnly: those read the whole annotation table once each to list
     # only the values in use (four scans, most of the page's time at 100,000 rows).
-    list_filter = [ReviewFilter, AdriftFilter, "visibility", "provision", "excerpt__source", "tags", "author",
-                   "created_at", ("deleted_at", admin.EmptyFieldListFilter), ("hidden_at", admin.EmptyFieldListFilter)]
+    list_filter = [ReviewFilter, AdriftFilter, "visibility", ("provision", ProvisionListFilter), "excerpt__source",
+                   "tags", "author", "created_at", ("deleted_at", admin.EmptyFieldListFilter),
+                   ("hidden_at", admin.EmptyFieldListFilter)]
     search_fields = ["exact", "body", "author__username"]
     # No date_hierarchy: its year/month/day links read every row's date (a scan of the table); the
     # created_at filter (today, past 7 days, this month, this year) needs no query.

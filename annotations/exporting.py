@@ -28,8 +28,10 @@ Decisions:
   published, and an annotation never changes target), and it carries the pk, so an import can
   give the annotation back its number. For an annotation that is not published the IRI
   identifies it but does not resolve to a visible anchor.
-* **creator** ids are ``{base}/users/{username}``: identifiers minted under the site's authority,
-  not pages (Glossa has no profile pages). The importer goes by ``nickname``, the username.
+* **creator** ids are ``{base}/users/{username}/``: the person's public page, which lists their
+  published annotations and replies (a 404, like an unknown name, for someone who has published
+  nothing: the id of a team note's author then identifies them without resolving). The importer
+  goes by ``nickname``, the username.
 * **tags** are W3C tagging bodies, one per tag: the name is the ``value``, and ``glossa:tag`` is
   the tag's public page ``{base}/tags/{slug}/``, so the slug travels losslessly. Not the body's
   ``id``: the W3C test suite takes any body with an ``id`` for an External Web Resource, which

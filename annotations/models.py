@@ -43,7 +43,12 @@ class Tag(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+        if not self.parent_id:
+            return self.name
+        try:
+            return f"{self.parent.name} › {self.name}"
+        except Tag.DoesNotExist:  # an old version (history), whose parent has since been merged away
+            return self.name
 
     def clean(self):
         from django.core.exceptions import ValidationError
@@ -98,6 +103,27 @@ class AssessmentValue(models.Model):
 
     def __str__(self):
         return f"{self.field.label}: {self.label}"
+
+
+class TagAlias(models.Model):
+    """The slug and name of a tag merged into another (writes.merge_tags): its public URL answers
+    with a permanent redirect to the tag it lives on in, so links and bookmarks keep working."""
+
+    slug = models.SlugField(max_length=60, unique=True, allow_unicode=True)
+    name = models.CharField(max_length=60, help_text="The merged tag's name.")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="aliases",
+                            help_text="The tag it was merged into.")
+    merged_at = models.DateTimeField(default=timezone.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "tag aliases"
+
+    def __str__(self):
+        return f"{self.slug} → {self.tag_id}"
 
 
 def _readable(user, via=""):

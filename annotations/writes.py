@@ -13,7 +13,8 @@ management commands and the W3C importer call these functions. Each one:
   sends back);
 * records history from that locked, current state, with the acting user and a reason;
 * changes the content version only when the public could see the row before or after, so a
-  private or team edit invalidates no cached page.
+  private or team edit invalidates no cached page. Any write of a public row changes it, even one
+  the public does not see (a pending revision): the public citation names the row's ``version``.
 
 Publication holds: only `publish` makes an annotation public. An edit of a published note becomes
 a pending revision (``revision_body``, ``revision_tags``) that the public does not see until a
@@ -34,7 +35,7 @@ from treaty_app import versioning
 from treaty_app.models import Provision
 
 from .anchoring import AnchorError, Placement, check_span, quote_selector, reanchor
-from .models import UNDO_WINDOW, Annotation, Tag
+from .models import UNDO_WINDOW, Annotation, Tag, TagAlias
 from .sanitize import render_markdown
 
 PLACEABLE = {Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED, Annotation.Placement.FUZZY}
@@ -305,6 +306,8 @@ def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None, assess
             reason = "Edited after publication: the revision awaits review"
         _save([annotation], ["revision_body", "revision_body_html", "revision_at", "revision_assessment", "review",
                              "submitted_at"], by=by, reason=reason)
+        # The public keeps the published words, but its citation names the version, which moved on.
+        _public_changed([annotation])
         return annotation
     if visibility is None:
         visibility = annotation.visibility
@@ -396,6 +399,8 @@ def submit(pk, *, by):
         annotation.visibility = Annotation.Visibility.TEAM
     annotation.review, annotation.submitted_at = Annotation.Review.SUBMITTED, timezone.now()
     _save([annotation], ["visibility", "review", "submitted_at"], by=by, reason="Submitted for publication")
+    if _is_public(annotation):  # a revision submitted again: its citation's version moved on
+        _public_changed([annotation])
     return annotation
 
 
@@ -443,16 +448,16 @@ def send_back(annotations, *, curator, reason):
         raise Conflict("Say why: the author will read it.")
     in_review = [Annotation.Review.SUBMITTED, Annotation.Review.PUBLISHED]
     rows = _lock_many(annotations.filter(review__in=in_review, deleted_at__isnull=True))
-    withdrawn = []
+    # Withdrawn or not, each public row changes version, which its citation names.
+    was_public = [row for row in rows if _is_public(row)]
     now = timezone.now()
     for row in rows:
         if _is_public(row) and not row.has_revision:
-            row.visibility = Annotation.Visibility.TEAM
-            withdrawn.append(row)
+            row.visibility = Annotation.Visibility.TEAM  # withdrawn from the public
         row.review, row.reviewed_at, row.reviewed_by, row.review_note = Annotation.Review.RETURNED, now, curator, reason
     _save(rows, ["visibility", "review", "reviewed_at", "reviewed_by", "review_note"], by=curator,
           reason="Sent back to its author")
-    _public_changed(withdrawn)
+    _public_changed(was_public)
     return len(rows)
 
 
@@ -522,7 +527,9 @@ def retag(pk, *, curator, tags):
 @write
 def merge_tags(tags, *, into, curator):
     """Fold `tags` into `into`: every annotation (and pending revision) carrying one of them carries
-    `into` instead, and they are deleted. Returns (tags merged, annotations re-pointed)."""
+    `into` instead, and they are deleted. Each one's slug becomes an alias of `into` (TagAlias), as
+    do the aliases they had from earlier merges, so their URLs redirect to `into`. Returns (tags
+    merged, annotations re-pointed)."""
     merged = [tag for tag in tags if tag.pk != into.pk]
     if not merged:
         return 0, 0
@@ -538,6 +545,13 @@ def merge_tags(tags, *, into, curator):
     for child in Tag.objects.filter(parent__in=merged):
         child.parent = into if into.parent_id is None else None
         child.save()
+    # Before the tags go: their aliases would go with them.
+    TagAlias.objects.filter(tag__in=merged).update(tag=into)
+    for tag in merged:
+        TagAlias.objects.update_or_create(
+            slug=tag.slug, defaults={"name": tag.name, "tag": into, "merged_at": timezone.now(), "merged_by": curator}
+        )
+    TagAlias.objects.filter(slug=into.slug).delete()  # the live tag answers its own URL
     for tag in merged:
         tag.delete()
     # Tag names show on every page.

@@ -75,7 +75,8 @@ class SecondTreatyTests(TestCase):
         old = Provision.objects.get(treaty__slug="ussr-dprk-1961", slug="art-1")
         new = Provision.objects.get(treaty__slug="dprk-russia-2024", slug="art-4")
         response = self.client.post(reverse("admin:treaty_app_crossreference_add"), {
-            "provision": new.pk, "target": old.pk, "note": "Its predecessor's assistance clause.", "_save": "Save",
+            "provision": new.pk, "target": old.pk, "relation": "compare", "note": "Its predecessor's assistance clause.",
+            "_save": "Save",
         })
         self.assertEqual(response.status_code, 302)
         self.assertTrue(CrossReference.objects.filter(provision=new, target=old).exists())

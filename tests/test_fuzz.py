@@ -36,7 +36,6 @@ import tempfile
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase
 from hypothesis import assume, event, example, given

@@ -344,7 +344,7 @@ class HostHeaderTests(TestCase):
     def test_cite_this_names_the_site_url(self):
         """After a request for localhost:8102, the next visitor's “Cite this” still names SITE_URL."""
         self.client.get(self.page, headers={"host": "localhost:8102"})
-        self.assertContains(self.client.get(self.page), f"Glossa, https://glossa.example{self.page}</p>")
+        self.assertContains(self.client.get(self.page), f"wording version 1. https://glossa.example{self.page} (accessed")
 
     def test_jsonld_ids_name_the_site_url(self):
         """After a request for localhost:8102, the next visitor's JSON-LD ids still name SITE_URL."""

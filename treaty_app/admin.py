@@ -7,9 +7,65 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import Truncator
 
-from .admin_guards import GuardedAdminMixin, GuardedHistoryAdmin, GuardedModelAdmin, GuardedTabularInline
+from .admin_guards import (
+    GuardedAdminMixin,
+    GuardedHistoryAdmin,
+    GuardedModelAdmin,
+    GuardedTabularInline,
+    KeyChoiceField,
+)
 from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 from .wording import save_wording
+
+
+# --- Provisions named so that curators can tell them apart ---------------------------------------
+
+
+def several_treaties(request):
+    """Whether Glossa holds more than one treaty, so that “Article 4” alone is ambiguous; asked once
+    per request."""
+    if not hasattr(request, "_several_treaties"):
+        request._several_treaties = Treaty.objects.all()[:2].count() > 1
+    return request._several_treaties
+
+
+def provision_label(provision, *, with_treaty):
+    """“Article 4”, or “Article 4, DPRK–Russia Treaty (2024)” `with_treaty` (`provision.treaty` read)."""
+    return f"{provision.label}, {provision.treaty.short_title}" if with_treaty else provision.label
+
+
+class ProvisionListFilter(admin.RelatedFieldListFilter):
+    """“By provision”, each provision named with its treaty once there are several treaties (the
+    stock filter lists “Article 4” once per treaty). One query for all of them."""
+
+    def field_choices(self, field, request, model_admin):
+        with_treaty = several_treaties(request)
+        provisions = Provision.objects.select_related("treaty").only(
+            "kind", "number", "treaty__short_title").order_by("treaty", "position")
+        return [(provision.pk, provision_label(provision, with_treaty=with_treaty)) for provision in provisions]
+
+
+class ProvisionChoiceField(KeyChoiceField):
+    """A provision field (an autocomplete's selected value, a select) whose labels name the treaty
+    when there are several (`with_treaty`)."""
+
+    with_treaty = False
+
+    def label_from_instance(self, obj):
+        return provision_label(obj, with_treaty=self.with_treaty)
+
+
+class ProvisionLabelsMixin:
+    """For admins and inlines with provision fields: those fields label provisions as the filter does."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is not Provision:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs.setdefault("form_class", ProvisionChoiceField)
+        kwargs.setdefault("queryset", Provision.objects.select_related("treaty"))
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield.with_treaty = several_treaties(request)
+        return formfield
 
 
 class ProvisionInline(GuardedTabularInline):
@@ -36,7 +92,7 @@ class TreatyAdmin(GuardedModelAdmin):
         return obj.provision_count
 
 
-class ExcerptLinkInline(GuardedTabularInline):
+class ExcerptLinkInline(ProvisionLabelsMixin, GuardedTabularInline):
     model = ExcerptLink
     fields = ["excerpt", "provision", "method", "reference", "state", "stance", "reviewed_by", "reviewed_at"]
     readonly_fields = ["reviewed_by", "reviewed_at"]
@@ -56,7 +112,12 @@ class QuotedPassageInline(GuardedTabularInline):
 
 @admin.register(Provision)
 class ProvisionAdmin(GuardedHistoryAdmin):
+    """Provisions; also the search behind every provision autocomplete, whose results name their
+    treaty once there are several (`autocomplete_label`, see admin_site.py)."""
+
     list_display = ["label", "treaty", "heading", "coverage", "text_version", "approved_excerpts", "proposed_excerpts"]
+    # Explicit: the counts' GROUP BY drops the model's default ordering, and the autocomplete pages by it.
+    ordering = ["treaty", "position"]
     list_display_links = ["label"]
     list_filter = ["treaty", "coverage", "kind"]
     search_fields = ["slug", "heading", "text", "summary"]
@@ -79,10 +140,14 @@ class ProvisionAdmin(GuardedHistoryAdmin):
         if result.changed:
             self.message_user(request, result.summary(), messages.INFO)
 
+    def autocomplete_label(self, request, obj):
+        return provision_label(obj, with_treaty=several_treaties(request))
+
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
+            .select_related("treaty")
             .annotate(
                 approved_count=Count("excerpt_links", filter=Q(excerpt_links__state=ExcerptLink.State.APPROVED)),
                 proposed_count=Count("excerpt_links", filter=Q(excerpt_links__state=ExcerptLink.State.PROPOSED)),
@@ -145,11 +210,11 @@ class ExcerptAdmin(GuardedModelAdmin):
 
 
 @admin.register(ExcerptLink)
-class ExcerptLinkAdmin(GuardedHistoryAdmin):
+class ExcerptLinkAdmin(ProvisionLabelsMixin, GuardedHistoryAdmin):
     list_display = ["provision", "treaty", "excerpt_preview", "source", "method", "reference", "state", "stance",
                     "reviewed_by"]
     list_editable = ["stance"]
-    list_filter = ["state", "method", "provision__treaty", "provision", "excerpt__source"]
+    list_filter = ["state", "method", "provision__treaty", ("provision", ProvisionListFilter), "excerpt__source"]
     search_fields = ["excerpt__text", "reference"]
     list_select_related = ["provision__treaty", "excerpt__source", "reviewed_by"]
     autocomplete_fields = ["excerpt", "provision"]
@@ -201,11 +266,12 @@ admin.site.unregister([User, Group])
 
 
 @admin.register(CrossReference)
-class CrossReferenceAdmin(GuardedModelAdmin):
+class CrossReferenceAdmin(ProvisionLabelsMixin, GuardedModelAdmin):
     """Curated pointers between provisions (also across treaties), or to one Glossa does not hold."""
 
-    list_display = ["provision", "from_treaty", "other_end", "note"]
-    list_filter = ["provision__treaty"]
+    list_display = ["provision", "from_treaty", "relation", "other_end", "note"]
+    list_filter = ["relation", "provision__treaty"]
+    fields = ["provision", "relation", "target", "external_label", "external_url", "note"]
     search_fields = ["note", "external_label", "provision__heading", "target__heading"]
     list_select_related = ["provision__treaty", "target__treaty"]
     autocomplete_fields = ["provision", "target"]

@@ -17,7 +17,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
@@ -25,6 +25,8 @@ from django.template.response import TemplateResponse
 from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from django.utils.text import smart_split
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import DeletedObject
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from . import rules
 
@@ -204,8 +206,66 @@ class GuardedModelAdmin(GuardedAdminMixin, admin.ModelAdmin):
     pass
 
 
+class DeletedName:
+    """A related row that no longer exists, named as it last was: “Deleted tag “mil-assist””."""
+
+    def __init__(self, deleted, name):
+        self.deleted, self.name = deleted, name
+
+    def __str__(self):
+        return f"Deleted {self.deleted.model._meta.verbose_name} “{self.name}”"
+
+
+class DeletedNames:
+    """Names of deleted related rows, from their own history; one query per row, once per request.
+    A row with no history (or none that can be named) keeps django-simple-history's “(pk=3)”."""
+
+    def __init__(self):
+        self.found = {}
+
+    def __call__(self, value):
+        if not isinstance(value, DeletedObject):
+            return value
+        key = (value.model, value.pk)
+        if key not in self.found:
+            name = self.last_name(value.model, value.pk)
+            self.found[key] = DeletedName(value, name) if name else value
+        return self.found[key]
+
+    @staticmethod
+    def last_name(model, pk):
+        manager = getattr(model, getattr(model._meta, "simple_history_manager_attribute", ""), None)
+        if manager is None:
+            return None
+        record = manager.filter(**{model._meta.pk.attname: pk}).order_by("-history_date", "-history_id").first()
+        if record is None:
+            return None
+        if any(field.name == "name" for field in model._meta.fields):
+            return record.name
+        try:
+            return str(record.instance)
+        except ObjectDoesNotExist:  # its __str__ reads another row that is gone too
+            return None
+
+
+class NamingHistoryHelper(HistoricalRecordContextHelper):
+    """The history page's changes, with deleted related rows named (DeletedNames)."""
+
+    def __init__(self, model, record, *, names):
+        super().__init__(model, record)
+        self.names = names
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        return [self.names(item) for item in value] if isinstance(value, list) else self.names(value)
+
+
 class GuardedHistoryAdmin(GuardedAdminMixin, SimpleHistoryAdmin):
-    pass
+    def get_historical_record_context_helper(self, request, historical_record):
+        # The names are looked up once per request, whichever records show the same deleted row.
+        if not hasattr(request, "_deleted_names"):
+            request._deleted_names = DeletedNames()
+        return NamingHistoryHelper(self.model, historical_record, names=request._deleted_names)
 
 
 class GuardedTabularInline(GuardedFieldsMixin, admin.TabularInline):

@@ -5,16 +5,32 @@ answers 304, and an anonymous visitor's page is rendered once per version of tho
 served from the cache. Every change to what a page shows bumps one of its scopes in the change's
 own transaction, so nothing stale is ever confirmed or served.
 
+A page that says when it was read (a citation's access date) is `dated`: its ETag and cache key
+also name the day, and it counts as modified at midnight, so no cached copy or 304 gives a reader
+yesterday's date.
+
+ETags are weak (``W/"…"``): HTML goes out gzipped to clients that accept it (GZipMiddleware) and
+as it is to others, the same page in two encodings, so the tag promises the content, not the bytes.
+Every response of a page, 200 or 304, compressed or not, then carries the same tag. Compression is
+safe against BREACH (a secret in a compressed body read through its length, with a guess reflected
+beside it): public pages hold no secret (no CSRF token, nothing of a session); pages for a signed-in
+user hold a CSRF token, which Django masks afresh in every response, and GZipMiddleware adds up to
+100 random bytes to each compressed response (Heal The Breach), so its length no longer follows
+its content. Clients that do not ask for gzip (the benchmark's load generator sends
+``Accept-Encoding: identity``) get the bytes uncompressed, as before.
+
 A page that shows a signed-in user what only they may see (the JSON-LD, with their team's and
 their own annotations) is `personal`: for them it is never cached nor revalidated, because no
 version counts private and team writes.
 """
 
 import hashlib
+from datetime import datetime, time
 from functools import wraps
 
 from django.core.cache import cache
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import condition
 
@@ -51,6 +67,13 @@ def content_version(request, scopes):
     return request._content_version
 
 
+def access_date(request):
+    """The day a `dated` page says it was read: one per request, whatever the clock does meanwhile."""
+    if not hasattr(request, "_access_date"):
+        request._access_date = timezone.localdate()
+    return request._access_date
+
+
 def declared_query(request, params):
     """Only the query parameters in ``params``: what a cached view is given as request.GET.
 
@@ -73,15 +96,18 @@ def page_cache_key(request, etag):
     return f"page:{etag}:{digest.hexdigest()}"
 
 
-def conditional_page(view=None, *, scopes=every_scope, personal=False, params=()):
+def conditional_page(view=None, *, scopes=every_scope, personal=False, params=(), dated=False):
     """ETag/Last-Modified revalidation, a per-version page cache and cache headers for a public page.
 
     `scopes(request, **url_kwargs)` names the content scopes the page shows (None: all of them).
     With `personal`, a signed-in user's request skips both (see the module docstring). `params`
     names the query parameters the view reads (``params=("page",)``): the view sees only those,
-    and only their values make separate cache entries."""
+    and only their values make separate cache entries. A `dated` page shows `access_date(request)`
+    (see the module docstring)."""
     if view is None:
-        return lambda view: conditional_page(view, scopes=scopes, personal=personal, params=tuple(params))
+        return lambda view: conditional_page(
+            view, scopes=scopes, personal=personal, params=tuple(params), dated=dated
+        )
 
     def version(request, *args, **kwargs):
         return content_version(request, scopes(request, **kwargs))
@@ -90,10 +116,15 @@ def conditional_page(view=None, *, scopes=every_scope, personal=False, params=()
         # The same URL differs by viewer (navigation, a signed-in user's name) and by HTMX fragment.
         viewer = request.user.pk if request.user.is_authenticated else "public"
         fragment = "fragment" if getattr(request, "htmx", False) else "page"
-        return f"v{version(request, *args, **kwargs)[0]}-{viewer}-{fragment}"
+        day = f"-{access_date(request).isoformat()}" if dated else ""
+        return f"v{version(request, *args, **kwargs)[0]}-{viewer}-{fragment}{day}"
 
     def page_last_modified(request, *args, **kwargs):
-        return version(request, *args, **kwargs)[1]
+        moment = version(request, *args, **kwargs)[1]
+        if dated:
+            midnight = timezone.make_aware(datetime.combine(access_date(request), time.min))
+            moment = max(moment, midnight) if moment else midnight
+        return moment
 
     @wraps(view)
     def cached_for_visitors(request, *args, **kwargs):
@@ -107,7 +138,10 @@ def conditional_page(view=None, *, scopes=every_scope, personal=False, params=()
                 cache.set(key, response, timeout=3600)
         return response
 
-    conditional_view = condition(etag_func=page_etag, last_modified_func=page_last_modified)(cached_for_visitors)
+    def weak_etag(request, *args, **kwargs):
+        return f'W/"{page_etag(request, *args, **kwargs)}"'
+
+    conditional_view = condition(etag_func=weak_etag, last_modified_func=page_last_modified)(cached_for_visitors)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

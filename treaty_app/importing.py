@@ -311,7 +311,9 @@ def load_corpus(corpus_dir=CORPUS_DIR):
             provision=provisions[entry["provision"]],
             target=provisions[entry["target"]] if "target" in entry else None,
             external_label=entry.get("external_label", ""),
-            defaults={"note": entry.get("note", ""), "external_url": entry.get("external_url", "")},
+            # The relation only when the row is made: a curator's later choice in the admin stays.
+            defaults={"note": entry.get("note", ""), "external_url": entry.get("external_url", ""),
+                      "relation": entry.get("relation", CrossReference.Relation.COMPARE)},
         )
         report.count("cross-references", created)
     return report

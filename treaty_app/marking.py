@@ -79,6 +79,18 @@ def highlight_runs(text, spans, *, breaks=()):
     return runs
 
 
+def paragraph_bounds(text):
+    """(start, end) of each paragraph of `text` (paragraphs are separated by a blank line); none
+    for an empty text."""
+    if not text:
+        return []
+    bounds, offset = [], 0
+    for paragraph in text.split(PARAGRAPH_BREAK):
+        bounds.append((offset, offset + len(paragraph)))
+        offset += len(paragraph) + len(PARAGRAPH_BREAK)
+    return bounds
+
+
 def paragraph_runs(text, spans):
     """The runs of each paragraph of `text` (paragraphs are separated by a blank line).
 
@@ -86,12 +98,7 @@ def paragraph_runs(text, spans):
     PARAGRAPH_BREAK are `text` again, character for character: a page that renders them with the
     break between them has the stored text as its textContent, which W3C selectors count in. The
     breaks themselves are in no paragraph, even where a span covers them."""
-    if not text:
-        return []
-    bounds, offset = [], 0
-    for paragraph in text.split(PARAGRAPH_BREAK):
-        bounds.append((offset, offset + len(paragraph)))
-        offset += len(paragraph) + len(PARAGRAPH_BREAK)
+    bounds = paragraph_bounds(text)
     starts = [start for start, _ in bounds]
     paragraphs = [[] for _ in bounds]
     for run in highlight_runs(text, spans, breaks=[offset for pair in bounds for offset in pair]):
@@ -242,12 +249,9 @@ def piece_cuts(length, *extra):
 def marked_paragraphs(text, spans, **options):
     """The HTML of each paragraph of `text` with its highlights, as paragraph_runs cuts them (every
     paragraph there, the breaks between them in none), made by marked_pieces with `options`."""
-    if not text:
+    bounds = paragraph_bounds(text)
+    if not bounds:
         return []
-    bounds, offset = [], 0
-    for paragraph in text.split(PARAGRAPH_BREAK):
-        bounds.append((offset, offset + len(paragraph)))
-        offset += len(paragraph) + len(PARAGRAPH_BREAK)
     cuts = piece_cuts(len(text), *(edge for pair in bounds for edge in pair))
     edges = [0, *[cut for cut in cuts if 0 < cut < len(text)], len(text)]
     pieces = marked_pieces(text, spans, cuts=cuts, **options)
@@ -258,3 +262,29 @@ def marked_paragraphs(text, spans, **options):
         if left < bounds[index][1] or bounds[index][0] == bounds[index][1] == left:
             paragraphs[index].append(piece)
     return [mark_safe("".join(parts)) for parts in paragraphs]
+
+
+def marked_excerpt_paragraphs(text, excerpts, spans):
+    """The HTML of each paragraph of a commentary's `text` (as paragraph_runs cuts them): its
+    `excerpts` marked (``<mark class="excerpt-mark">``, with ``id="excerpt-N"`` on the first run of
+    each), and inside those marks the highlights of `spans` (annotations on the excerpts, in the
+    text's offsets), each linked to its card as runs_html links them.
+
+    The excerpt marks are not cut by the highlights: the element ``#excerpt-N`` holds the run of
+    the excerpt's words that it always held, whatever is annotated in it."""
+    paragraphs = paragraph_runs(text, excerpts)
+    edges = sorted({edge for runs in paragraphs for run in runs for edge in (run.start, run.start + len(run.text))})
+    pieces = marked_pieces(text, spans, cuts=edges, anchors=True)
+    starting = dict(zip([0, *[edge for edge in edges if 0 < edge < len(text)]], pieces))
+    html = []
+    for runs in paragraphs:
+        parts = []
+        for run in runs:
+            piece = starting[run.start]
+            if run.covered:
+                target = f' id="excerpt-{run.opens[0].pk}"' if run.opens else ""
+                parts.append(f'<mark{target} class="excerpt-mark">{piece}</mark>')
+            else:
+                parts.append(piece)
+        html.append(mark_safe("".join(parts)))
+    return html

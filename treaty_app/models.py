@@ -379,7 +379,24 @@ class CrossReferenceQuerySet(VersionedQuerySet):
 
 
 class CrossReference(models.Model):
-    """A curated pointer from one provision to a related one, in this treaty, another, or elsewhere."""
+    """A curated pointer from one provision to a related one, in this treaty, another, or elsewhere.
+
+    `relation` reads from `provision` to the other end (“Article 4 replaces Article 1 of the 1961
+    treaty”); seen from the other end it reads the other way (`relation_seen_from`)."""
+
+    class Relation(models.TextChoices):
+        REPLACES = "replaces", "Replaces"
+        REPLACED_BY = "replaced_by", "Replaced by"
+        COMPARE = "compare", "Compare"
+        REFERS_TO = "refers_to", "Refers to"
+
+    # The same relation read from the other end.
+    INVERSE_LABELS = {
+        Relation.REPLACES: "Replaced by",
+        Relation.REPLACED_BY: "Replaces",
+        Relation.COMPARE: "Compare",
+        Relation.REFERS_TO: "Referred to by",
+    }
 
     provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="references_out")
     target = models.ForeignKey(
@@ -391,6 +408,12 @@ class CrossReference(models.Model):
         help_text="For a provision not held in Glossa, e.g. “Treaty of Friendship (1961), Article 1”.",
     )
     external_url = models.URLField(max_length=500, blank=True)
+    relation = models.CharField(
+        max_length=16, choices=Relation, default=Relation.COMPARE,
+        help_text="How the provision relates to the other end, read from the provision: it replaces it, is "
+        "replaced by it, is to be read with it (compare), or its text refers to it. Readers of the other "
+        "end see it the other way round (“Replaced by”, “Referred to by”).",
+    )
     note = models.CharField(max_length=300, blank=True, help_text="Why they are related, in a sentence.")
 
     objects = CrossReferenceQuerySet.as_manager()
@@ -407,10 +430,20 @@ class CrossReference(models.Model):
             models.UniqueConstraint(
                 fields=["provision", "target"], condition=Q(target__isnull=False), name="cross_reference_unique"
             ),
+            models.CheckConstraint(
+                condition=Q(relation__in=["replaces", "replaced_by", "compare", "refers_to"]),
+                name="cross_reference_relation_known",
+            ),
         ]
 
     def __str__(self):
         return f"{self.provision} → {self.target or self.external_label}"
+
+    def relation_seen_from(self, provision):
+        """“Replaces”, “Replaced by”, “Compare”, “Refers to” or “Referred to by”, as `provision` reads it."""
+        if self.target_id and self.target_id == provision.pk:
+            return self.INVERSE_LABELS[self.relation]
+        return self.get_relation_display()
 
     def other_side(self, provision):
         """(label, url) of the end that is not `provision`."""

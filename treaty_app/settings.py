@@ -130,7 +130,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = site_url_setting(os.environ.get("SITE_URL", ""), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "treaty_app.admin_site.GlossaAdminConfig",  # django.contrib.admin, with Glossa's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -148,6 +148,9 @@ MIDDLEWARE = [
     "treaty_app.outage.database_outage",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves static files precompressed and returns before this; above every
+    # middleware that reads or writes the body. Safe against BREACH: see treaty_app/caching.py.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

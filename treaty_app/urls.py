@@ -16,6 +16,21 @@ class UnicodeSlugConverter(SlugConverter):
 
 register_converter(UnicodeSlugConverter, "uslug")
 
+
+class CiteFormatConverter:
+    """The file formats of a citation: BibTeX and CSL-JSON (treaty_app/citing.py)."""
+
+    regex = "bib|json"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(CiteFormatConverter, "citeformat")
+
 reader_patterns = (
     [
         path("", views.home, name="home"),
@@ -25,11 +40,26 @@ reader_patterns = (
             "compare/<slug:treaty_slug>/<slug:provision_slug>/<slug:other_treaty_slug>/<slug:other_provision_slug>/",
             views.provision_compare, name="compare",
         ),
+        path("treaties/<slug:treaty_slug>/<slug:provision_slug>/cite/", views.provision_cite, name="provision-cite"),
+        path(
+            "treaties/<slug:treaty_slug>/<slug:provision_slug>/cite.<citeformat:fmt>",
+            views.provision_cite,
+            name="provision-cite-file",
+        ),
         path("sources/", views.source_list, name="sources"),
         path("sources/<slug:source_slug>/", views.source_detail, name="source"),
+        path("sources/<slug:source_slug>/excerpts/<int:excerpt_pk>/cite/", views.excerpt_cite, name="excerpt-cite"),
+        path(
+            "sources/<slug:source_slug>/excerpts/<int:excerpt_pk>/cite.<citeformat:fmt>",
+            views.excerpt_cite,
+            name="excerpt-cite-file",
+        ),
+        path("annotations/<int:pk>/cite/", public.annotation_cite, name="annotation-cite"),
+        path("annotations/<int:pk>/cite.<citeformat:fmt>", public.annotation_cite, name="annotation-cite-file"),
         path("tags/<uslug:tag_slug>/", public.tag_detail, name="tag"),
         path("assessments/", public.assessment_scheme, name="assessments"),
         path("assessments/<slug:field_slug>/<slug:value_slug>/", public.assessment_scheme, name="assessment-value"),
+        path("users/<str:username>/", public.person_detail, name="person"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
         path(

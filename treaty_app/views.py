@@ -1,21 +1,24 @@
 """The public reader: read-only pages for the treaty, its provisions and the commentary on them."""
 
 import hashlib
+from bisect import bisect_right
 from itertools import groupby, zip_longest
 
 from collections import namedtuple
 
 from django.core.cache import caches
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from . import comparing
-from .caching import conditional_page, every_scope, shared_scope, treaty_scopes
+from .caching import access_date, conditional_page, every_scope, shared_scope, treaty_scopes
 from .card_pages import CardPages
-from .marking import marked_paragraphs, paragraph_runs
-from .models import CrossReference, ExcerptLink, Provision, Source, Treaty
+from .citing import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, excerpt_citation, provision_citation
+from .marking import marked_excerpt_paragraphs, marked_paragraphs, marked_pieces, paragraph_bounds
+from .models import CrossReference, Excerpt, ExcerptLink, Provision, Source, Treaty
 from .overview import heatmaps
 from .site import absolute_url
 
@@ -54,14 +57,14 @@ def provision_compare(request, treaty_slug, provision_slug, other_treaty_slug, o
 
 
 @require_safe
-@conditional_page(scopes=treaty_scopes, params=("notes",))
+@conditional_page(scopes=treaty_scopes, params=("notes",), dated=True)
 def provision_detail(request, treaty_slug, provision_slug):
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
     )
     siblings = list(provision.treaty.provisions.in_order().only("slug", "kind", "number", "position", "treaty"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == provision.pk)
-    links = (
+    links = list(
         ExcerptLink.objects.approved()
         .filter(provision=provision)
         .select_related("excerpt__source")
@@ -76,18 +79,16 @@ def provision_detail(request, treaty_slug, provision_slug):
     # Every highlight, from light rows; one page of cards (card_pages.py).
     spans = [Span(*row) for row in published.values_list("pk", "start", "end")]
     pages = CardPages([span.pk for span in spans], request.GET.get("notes"))
-    annotations = list(
-        published.filter(pk__in=pages.shown)
-        .select_related("author").prefetch_related(
-            "tags",
-            Prefetch("replies", queryset=provision.annotations.model.objects.published()
-                     .select_related("author").order_by("created_at", "pk"), to_attr="public_replies"),
-        )
+    # One page of the wording's cards and every card of the excerpts beside it (an analyst disputing
+    # a commentator's claim), in one query.
+    excerpts = [link.excerpt for link in links]
+    cards = public_cards(
+        annotation_model().objects.published().roots()
+        .filter(Q(provision=provision, pk__in=pages.shown) | Q(excerpt__in=[excerpt.pk for excerpt in excerpts]))
+        .order_by(F("start").asc(nulls_last=True), "end", "pk")
     )
-    tag_root = reverse("reader:tag", args=["-"]).removesuffix("-/")
-    provision.annotations.model.describe_assessments(annotations)
-    for annotation in annotations:
-        annotation.card_key = card_key(annotation, tag_root)
+    annotations = [card for card in cards if card.provision_id]
+    mark_excerpts(excerpts, [card for card in cards if card.excerpt_id])
     paragraphs = marked_paragraphs(provision.text, spans, href=pages.href, cache=caches["cards"])
     passages = list(provision.quoted_passages.select_related("source").defer("source__body", "source__capture"))
     context = {
@@ -97,24 +98,84 @@ def provision_detail(request, treaty_slug, provision_slug):
         "annotations": annotations,
         "pages": pages,
         "commentary": commentary,
-        "references": [(*ref.other_side(provision), ref.note) for ref in CrossReference.objects.touching(provision)],
+        "references": related_provisions(provision),
         "previous": siblings[index - 1] if index > 0 else None,
         "next": siblings[index + 1] if index + 1 < len(siblings) else None,
         "page_url": absolute_url(provision.get_absolute_url()),
-        # Reversing a URL per tag per annotation cost more than the rest of a thousand-annotation page.
-        "tag_root": tag_root,
+        "citation": provision_citation(provision, accessed=access_date(request)),
+        **card_roots(),
     }
     return render(request, "treaty_app/provision_detail.html", context)
 
 
-def card_key(annotation, tag_root):
+def related_provisions(provision):
+    """The curated cross-references from and to `provision`, in any treaty or outside Glossa, as
+    [(relation, [(label, url, note), …]), …]: each read from `provision`'s side (“Replaces”,
+    “Replaced by”, “Compare”, “Refers to”, “Referred to by”), the relations in that order."""
+    order = ["Replaces", "Replaced by", "Compare", "Refers to", "Referred to by"]
+    grouped = {}
+    for reference in CrossReference.objects.touching(provision):
+        grouped.setdefault(reference.relation_seen_from(provision), []).append(
+            (*reference.other_side(provision), reference.note)
+        )
+    return [(relation, grouped[relation]) for relation in order if relation in grouped]
+
+
+def annotation_model():
+    """The annotation model, reached through a reverse relation: treaty_app imports nothing of the
+    annotations app."""
+    return Provision.annotations.rel.related_model
+
+
+def card_roots():
+    """The URL prefixes cards link with: reversing a URL per tag per annotation cost more than the
+    rest of a thousand-annotation page."""
+    return {
+        "tag_root": reverse("reader:tag", args=["-"]).removesuffix("-/"),
+        "annotation_root": reverse("reader:annotation-cite", args=[0]).removesuffix("0/cite/"),
+        "person_root": reverse("reader:person", args=["-"]).removesuffix("-/"),
+    }
+
+
+def public_cards(annotations):
+    """The published root annotations of the queryset `annotations`, with everything their public
+    cards show (author, tags, published replies in order) fetched in three queries, and each
+    card's `card_key`."""
+    model = annotations.model
+    cards = list(
+        annotations.select_related("author").prefetch_related(
+            "tags",
+            Prefetch("replies", queryset=model.objects.published().select_related("author")
+                     .order_by("created_at", "pk"), to_attr="public_replies"),
+        )
+    )
+    model.describe_assessments(cards)
+    roots = card_roots()
+    for card in cards:
+        card.card_key = card_key(card, **roots)
+    return cards
+
+
+def mark_excerpts(excerpts, annotations):
+    """Give each excerpt its published annotations (`public_annotations`, in reading order) and its
+    text with their highlights (`html`), each linked to its card ``#annotation-N``."""
+    by_excerpt = {}
+    for annotation in annotations:
+        by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
+    for excerpt in excerpts:
+        excerpt.public_annotations = by_excerpt.get(excerpt.pk, [])
+        spans = [Span(a.pk, a.start, a.end) for a in excerpt.public_annotations]
+        excerpt.html = marked_pieces(excerpt.text, spans, anchors=True, cache=caches["cards"])[0]
+
+
+def card_key(annotation, *, tag_root, annotation_root, person_root):
     """A digest of everything an annotation's public card shows: cards with equal keys are equal.
 
     Rendering a card takes about half a millisecond and a page can hold thousands; a change to one
     annotation changes only its own key, so the other cards come from the cache."""
     shown = [
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
-        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root,
+        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root, person_root,
         getattr(annotation, "shown_assessment", None),
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
@@ -132,10 +193,69 @@ def source_list(request):
 @require_safe
 @conditional_page(scopes=shared_scope)
 def source_detail(request, source_slug):
+    """A commentary's text with its public excerpts marked, and the published annotations on its
+    excerpts: highlighted in the excerpts' words, their cards after the paragraph they are in."""
     source = get_object_or_404(Source.objects.defer("capture"), slug=source_slug)
-    excerpts = [excerpt for excerpt in source.excerpts.with_public_links() if excerpt.public_links]
-    return render(
-        request,
-        "treaty_app/source_detail.html",
-        {"source": source, "paragraphs": paragraph_runs(source.body, excerpts), "excerpts": excerpts},
+    every = list(source.excerpts.with_public_links())
+    excerpts = [excerpt for excerpt in every if excerpt.public_links]
+    cards = public_cards(
+        annotation_model().objects.published().roots().filter(excerpt__source=source)
+        .order_by("excerpt__start", F("start").asc(nulls_last=True), "end", "pk")
+    )
+    starts = {excerpt.pk: excerpt.start for excerpt in every}
+    # Annotation offsets count in the excerpt's text; the page marks the source's.
+    spans = [Span(card.pk, starts[card.excerpt_id] + card.start, starts[card.excerpt_id] + card.end)
+             for card in cards if card.start is not None]
+    bounds = paragraph_bounds(source.body)
+    notes = [[] for _ in bounds]
+    firsts = [start for start, _ in bounds]
+    for card in cards:
+        notes[bisect_right(firsts, starts[card.excerpt_id]) - 1].append(card)
+    paragraphs = list(zip(marked_excerpt_paragraphs(source.body, excerpts, spans), notes))
+    context = {"source": source, "paragraphs": paragraphs, "excerpts": excerpts, **card_roots()}
+    return render(request, "treaty_app/source_detail.html", context)
+
+
+def cite_response(request, citation, fmt, *, what, back, file_url):
+    """`citation` as BibTeX (`fmt` "bib"), CSL-JSON ("json") or a page that shows it every way
+    (""), `what` naming the thing cited and `back` its page; `file_url(fmt)` links the files."""
+    if fmt:
+        bibtex = fmt == "bib"
+        response = HttpResponse(
+            citation.bibtex() if bibtex else citation.csl_json(),
+            content_type=BIBTEX_MEDIA_TYPE if bibtex else CSL_MEDIA_TYPE,
+        )
+        response["Content-Disposition"] = f'inline; filename="{citation.key}.{fmt}"'
+        return response
+    context = {"citation": citation, "what": what, "back": back, "bib_url": file_url("bib"), "json_url": file_url("json")}
+    return render(request, "reader/cite.html", context)
+
+
+@require_safe
+@conditional_page(scopes=treaty_scopes, dated=True)
+def provision_cite(request, treaty_slug, provision_slug, fmt=""):
+    provision = get_object_or_404(
+        Provision.objects.select_related("treaty").defer("text", "summary"), treaty__slug=treaty_slug,
+        slug=provision_slug,
+    )
+    return cite_response(
+        request, provision_citation(provision, accessed=access_date(request)), fmt,
+        what=f"{provision.label}, {provision.treaty.short_title}", back=provision.get_absolute_url(),
+        file_url=lambda fmt: reverse("reader:provision-cite-file", args=[treaty_slug, provision_slug, fmt]),
+    )
+
+
+@require_safe
+@conditional_page(scopes=shared_scope, dated=True)
+def excerpt_cite(request, source_slug, excerpt_pk, fmt=""):
+    """An excerpt that the public reader shows (one with an approved link), cited."""
+    excerpt = get_object_or_404(
+        Excerpt.objects.select_related("source").defer("source__body", "source__capture")
+        .filter(links__state=ExcerptLink.State.APPROVED).distinct(),
+        source__slug=source_slug, pk=excerpt_pk,
+    )
+    return cite_response(
+        request, excerpt_citation(excerpt, accessed=access_date(request)), fmt,
+        what=f"excerpt {excerpt.pk} of “{excerpt.source.display_title}”", back=excerpt.get_absolute_url(),
+        file_url=lambda fmt: reverse("reader:excerpt-cite-file", args=[source_slug, excerpt.pk, fmt]),
     )

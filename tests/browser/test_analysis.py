@@ -87,7 +87,7 @@ class ConsensusTests(BrowserTestCase):
     def set_stance(self, page):
         """The curator marks the excerpt link as disputing, in the links' list."""
         page.goto(reverse("admin:treaty_app_excerptlink_changelist"))
-        page.locator(f"select[name='form-0-stance']").select_option(label="Disputes")
+        page.locator("select[name='form-0-stance']").select_option(label="Disputes")
         with page.expect_navigation():
             page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator("ul.messagelist li.success")).to_be_visible()
