@@ -44,6 +44,11 @@ class Unit:
         return "-".join(str(annotation.pk) for annotation in sorted(self.annotations, key=lambda a: a.pk))
 
 
+def _text_of(annotation):
+    """Which text an annotation's offsets index: its language version's, or its provision's own."""
+    return getattr(annotation, "language_version_id", None)
+
+
 def _overlaps(a, b, share):
     common = min(a.end, b.end) - max(a.start, b.start)
     return common > 0 and common >= share * min(a.end - a.start, b.end - b.start)
@@ -67,7 +72,8 @@ def units(annotations, *, share=None):
     for i, annotation in enumerate(placed):
         open_ = [j for j in open_ if placed[j].end > annotation.start]
         for j in open_:
-            if placed[j].author_id != annotation.author_id and _overlaps(placed[j], annotation, share):
+            if (placed[j].author_id != annotation.author_id and _overlaps(placed[j], annotation, share)
+                    and _text_of(placed[j]) == _text_of(annotation)):  # offsets in one text
                 parent[root(i)] = root(j)
         open_.append(i)
     groups = {}

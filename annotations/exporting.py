@@ -102,7 +102,7 @@ dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 _RELATED_FIELDS = (
     "author__username",
     "provision__slug", "provision__kind", "provision__number",
-    "provision__treaty__slug", "provision__treaty__short_title",
+    "provision__treaty__slug", "provision__treaty__short_title", "language_version__language",
     "excerpt__source__slug", "excerpt__source__title",
     "excerpt__source__outlet", "excerpt__source__capture_name",
     "parent__provision__slug", "parent__provision__kind", "parent__provision__number",
@@ -138,7 +138,7 @@ def for_export(queryset, *, internal=False):
     tags = Tag.objects.only("name", "slug").order_by("slug")
     queryset = (
         queryset.select_related(
-            "author", "provision__treaty", "excerpt__source",
+            "author", "provision__treaty", "language_version", "excerpt__source",
             "parent__provision__treaty", "parent__excerpt__source", "hidden_by", "reviewed_by",
         )
         .only(*own_fields, *_RELATED_FIELDS)
@@ -234,9 +234,16 @@ class Linker:
         textContent is the stored text that the selectors count in, so a client anchors there."""
         return f"{self.provision(provision)}#wording"
 
+    def language_version(self, provision, language):
+        return self.iri(reverse("reader:provision-language", args=[provision.treaty.slug, provision.slug, language]))
+
     def target_source(self, annotation):
-        """What a target's selectors are relative to: the wording on a provision's page, or the
-        excerpt on its source's page (each element's textContent is the text the offsets index)."""
+        """What a target's selectors are relative to: the wording on a provision's page (on the page
+        of its language version, with that language), or the excerpt on its source's page (each
+        element's textContent is the text the offsets index)."""
+        if annotation.language_version_id:
+            language = annotation.language_version.language
+            return {"id": f"{self.language_version(annotation.provision, language)}#wording", "language": language}
         if annotation.provision_id:
             return self.wording(annotation.provision)
         return self.excerpt(annotation.excerpt)

@@ -196,9 +196,11 @@ class AnnotationQuerySet(models.QuerySet):
         """Annotations a change of wording left without a confident place."""
         return self.live().filter(placement__in=[Annotation.Placement.DRIFTED, Annotation.Placement.ORPHANED])
 
-    def on_provision(self, provision):
-        """Root annotations anchored in the provision's wording, in reading order."""
-        return self.roots().filter(provision=provision).order_by(F("start").asc(nulls_last=True), "end", "pk")
+    def on_provision(self, provision, language_version=None):
+        """Root annotations on the provision's own wording (or on its `language_version`'s), in
+        reading order: the offsets of each index that one text."""
+        return self.roots().filter(provision=provision, language_version=language_version).order_by(
+            F("start").asc(nulls_last=True), "end", "pk")
 
 
 class Annotation(models.Model):
@@ -227,6 +229,11 @@ class Annotation(models.Model):
     )
     excerpt = models.ForeignKey(
         "treaty_app.Excerpt", on_delete=models.PROTECT, null=True, blank=True, related_name="annotations"
+    )
+    # On a provision, the wording annotated: its language version, or none for `Provision.text`.
+    language_version = models.ForeignKey(
+        "treaty_app.LanguageVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="annotations",
+        help_text="The language version of the provision whose words it marks; empty for the provision's own wording.",
     )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies",
@@ -326,6 +333,10 @@ class Annotation(models.Model):
                 name="annotation_has_one_target",
             ),
             models.CheckConstraint(
+                condition=Q(language_version__isnull=True) | Q(provision__isnull=False),
+                name="annotation_language_version_on_a_provision",
+            ),
+            models.CheckConstraint(
                 condition=Q(parent__isnull=False, start__isnull=True, end__isnull=True)
                 | Q(parent__isnull=True, placement__in=["drifted", "orphaned"], start__isnull=True, end__isnull=True)
                 | Q(parent__isnull=True, placement__in=["anchored", "fuzzy"], start__lt=F("end")),
@@ -338,7 +349,8 @@ class Annotation(models.Model):
 
     @property
     def target(self):
-        return self.provision or self.excerpt
+        """What its offsets index: a language version, a provision's own wording or an excerpt."""
+        return self.language_version or self.provision or self.excerpt
 
     @property
     def is_reply(self):

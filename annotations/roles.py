@@ -8,7 +8,7 @@ ROLE_PERMISSIONS = {
         "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
                         "view_tag", "add_tag", "view_assessmentfield", "view_assessmentvalue"],
         "treaty_app": ["view_treaty", "view_provision", "view_source", "view_excerpt", "view_excerptlink",
-                       "view_quotedpassage"],
+                       "view_quotedpassage", "view_languageversion"],
     },
     CURATORS: {
         "annotations": ["view_annotation", "add_annotation", "change_annotation", "delete_annotation",
@@ -25,7 +25,9 @@ ROLE_PERMISSIONS = {
                        "view_source", "change_source",
                        "view_excerpt", "add_excerpt", "change_excerpt",
                        "view_excerptlink", "add_excerptlink", "change_excerptlink", "delete_excerptlink",
-                       "view_quotedpassage", "change_quotedpassage"],
+                       "view_quotedpassage", "change_quotedpassage",
+                       # Language versions: imported, corrected, given a status and a source.
+                       "view_languageversion", "add_languageversion", "change_languageversion"],
     },
 }
 

@@ -45,7 +45,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from treaty_app.models import Excerpt, Provision
+from treaty_app.models import Excerpt, LanguageVersion, Provision
 
 from . import assessments, restoring, w3c_reader, writes
 from .anchoring import AnchorError, check_span, quote_selector, reanchor
@@ -172,13 +172,16 @@ def _users(items, create_users, report):
 
 def _targets(items):
     """Resolve each root's target source to a provision or an excerpt."""
-    provisions, excerpts = {}, {}
+    provisions, excerpts, versions = {}, {}, {}
     for item in items:
         if item.reply_to is not None:
             continue
-        name, kwargs, fragment = route(item.source)  # w3c_reader made sure it is one of the two
+        name, kwargs, fragment = route(item.source)  # w3c_reader made sure it is one of the three
         if name == "reader:provision":
             provisions.setdefault((kwargs["treaty_slug"], kwargs["provision_slug"]), []).append(item)
+        elif name == "reader:provision-language":
+            key = (kwargs["treaty_slug"], kwargs["provision_slug"], kwargs["language"])
+            versions.setdefault(key, []).append(item)
         else:
             excerpts.setdefault((kwargs["source_slug"], int(fragment.removeprefix("excerpt-"))), []).append(item)
     treaties = {treaty for treaty, _ in provisions}
@@ -187,6 +190,19 @@ def _targets(items):
         for p in Provision.objects.filter(treaty__slug__in=treaties).select_related("treaty")
         .only("slug", "text", "text_version", "treaty__slug")
     }
+    known_versions = {
+        (v.provision.treaty.slug, v.provision.slug, v.language): v
+        for v in LanguageVersion.objects.filter(provision__treaty__slug__in={t for t, _, _ in versions})
+        .select_related("provision__treaty").only("language", "text", "text_version", "provision__slug",
+                                                  "provision__treaty__slug")
+    }
+    for key, waiting in versions.items():
+        if key not in known_versions:
+            item = waiting[0]
+            raise W3CImportError(f"target source {item.source!r}: no such language version here",
+                                 index=item.index, item_id=item.id)
+        for item in waiting:
+            item.language_version, item.provision = known_versions[key], known_versions[key].provision
     known_excerpts = {}
     for chunk in _chunks({pk for _, pk in excerpts}):
         here = Excerpt.objects.filter(pk__in=chunk).select_related("source").only("text", "source__slug")
@@ -239,9 +255,9 @@ def _parents(replies, by_id):
 
 def _anchor(item, report):
     """Place the item on the current wording (see the module docstring)."""
-    target = item.provision or item.excerpt
+    target = item.language_version or item.provision or item.excerpt
     text = target.text
-    current_version = item.provision.text_version if item.provision else None
+    current_version = getattr(target, "text_version", None)
     if item.foreign and item.text_version is None:
         item.text_version = current_version
     if item.whole or (item.foreign and not item.exact and item.start is not None):
@@ -302,7 +318,7 @@ def _identify(items, users, report):
     same_moment = {}
     for chunk in _chunks({item.created for item in items}):
         for row in Annotation.objects.filter(created_at__in=chunk).values_list(
-            "pk", "author_id", "created_at", "provision_id", "excerpt_id", "parent_id"
+            "pk", "author_id", "created_at", "provision_id", "excerpt_id", "parent_id", "language_version_id"
         ):
             same_moment.setdefault((row[1], row[2]), []).append(row)
     taken = set(hinted)
@@ -322,7 +338,8 @@ def _identify(items, users, report):
             item.pk, item.created_here = item.pk_hint, False
             continue
         target = (
-            item.provision.pk if item.provision else None, item.excerpt.pk if item.excerpt else None, item.parent_pk
+            item.provision.pk if item.provision else None, item.excerpt.pk if item.excerpt else None, item.parent_pk,
+            item.language_version.pk if item.language_version else None,
         )
         here = next((row[0] for row in same_moment.get((author, item.created), []) if row[3:] == target), None)
         if here is not None:
@@ -393,7 +410,8 @@ def _create(items, users, tags, change_reason):
 
 def _row(item, users):
     return Annotation(
-        pk=item.pk, provision=item.provision, excerpt=item.excerpt, parent_id=item.parent_pk,
+        pk=item.pk, provision=item.provision, language_version=item.language_version, excerpt=item.excerpt,
+        parent_id=item.parent_pk,
         author=users[item.username], body=item.body, updated_at=item.modified,
         visibility=item.visibility, start=item.start, end=item.end, exact=item.exact, prefix=item.prefix,
         suffix=item.suffix, text_version=item.text_version, placement=item.placement,

@@ -207,6 +207,7 @@ class Item:
     revision_assessment: dict = field(default_factory=dict)
     # Filled in by w3c_import while resolving.
     provision: object = None
+    language_version: object = None  # when the source is a language version's page
     excerpt: object = None
     parent_item: "Item | None" = None
     parent_pk: int | None = None
@@ -751,7 +752,7 @@ class _Reader:
             iri, resource = target.get("source"), target
             if isinstance(iri, dict):
                 self.not_text(iri, iri.get("id"))
-                self.others("target source ", iri, {"id", "type", "format"})
+                self.others("target source ", iri, {"id", "type", "format", "language"})
                 iri = iri.get("id")
         else:
             iri, resource = target, None
@@ -769,7 +770,7 @@ class _Reader:
             self.not_text(resource, iri)
         self.not_a_text_selector(selectors)
         found = route(iri)
-        on_text = found and (found[0] == "reader:provision" or (
+        on_text = found and (found[0] in ("reader:provision", "reader:provision-language") or (
             found[0] == "reader:source" and _EXCERPT_FRAGMENT.fullmatch(found[2])))
         if not on_text:
             self.fail(f"it targets {iri}, which is not a Glossa provision page or excerpt permalink on this site")

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from treaty_app import versioning
-from treaty_app.models import Provision
+from treaty_app.models import Excerpt, LanguageVersion, Provision
 
 from .anchoring import AnchorError, Placement, check_span, quote_selector, reanchor
 from .models import UNDO_WINDOW, Annotation, Tag, TagAlias
@@ -103,9 +103,28 @@ def _lock_many(annotations):
 
 
 def _lock_target(target):
-    """The provision or excerpt `target`, locked: its wording cannot change under the write."""
+    """The provision, language version or excerpt `target`, locked: its wording cannot change under
+    the write."""
     return type(target).objects.select_for_update().only("pk", "text", *(
-        ["text_version"] if isinstance(target, Provision) else [])).get(pk=target.pk)
+        [] if isinstance(target, Excerpt) else ["text_version"])).get(pk=target.pk)
+
+
+def _on_target(target):
+    """The annotation fields that put it on `target` (a language version is on its provision too)."""
+    if isinstance(target, LanguageVersion):
+        return {"provision_id": target.provision_id, "language_version": target}
+    if isinstance(target, Provision):
+        return {"provision": target, "language_version": None}
+    return {"excerpt": target}
+
+
+def _annotations_on(target):
+    """The annotations whose offsets index `target`'s text."""
+    if isinstance(target, LanguageVersion):
+        return Annotation.objects.filter(language_version=target)
+    if isinstance(target, Provision):
+        return Annotation.objects.filter(provision=target, language_version=None)
+    return Annotation.objects.filter(excerpt=target)
 
 
 def _own(annotation, by, what):
@@ -257,12 +276,10 @@ def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), vis
     except AnchorError:
         raise Conflict("The wording changed since the page was loaded: select the words again.") from None
     quote = quote_selector(locked.text, start, end)
-    on_provision = isinstance(target, Provision)
     annotation = Annotation(
-        author=author, provision=target if on_provision else None, excerpt=None if on_provision else target,
-        visibility=visibility, start=start, end=end,
+        author=author, **_on_target(target), visibility=visibility, start=start, end=end,
         exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, original_exact=quote.exact,
-        text_version=locked.text_version if on_provision else None, assessment=assessment or {},
+        text_version=getattr(locked, "text_version", None), assessment=assessment or {},
     )
     annotation.original_text_version = annotation.text_version
     _set_body(annotation, body)
@@ -585,12 +602,13 @@ def place_again(pk, *, by, start, end, version=None):
     if annotation.placement not in PLACEABLE:
         raise Conflict("This annotation is in its place already: there is nothing to place again.", current=annotation)
     _at_version(annotation, version)
-    provision = Provision.objects.only("text", "text_version").get(pk=annotation.provision_id)
+    wording = (LanguageVersion if annotation.language_version_id else Provision).objects.only(
+        "text", "text_version").get(pk=annotation.language_version_id or annotation.provision_id)
     try:
-        check_span(provision.text, start, end, provision.text[start:end])
+        check_span(wording.text, start, end, wording.text[start:end])
     except AnchorError:
         raise Conflict("The selection lies outside the wording now: select the words again.") from None
-    _place(annotation, provision.text, start, end, provision.text_version)
+    _place(annotation, wording.text, start, end, wording.text_version)
     annotation.placement = Annotation.Placement.ANCHORED
     _save([annotation], ANCHOR_FIELDS, by=by, reason="Placed again on the new wording")
     if _is_public(annotation):
@@ -654,12 +672,12 @@ def _relocate(annotation, text, text_version, old_text):
 
 @write
 def reanchor_target(target, *, old_text, by=None, reason="Placed again after the wording changed"):
-    """Place every annotation on `target` (a provision or an excerpt, whose text just changed) again
+    """Place every annotation on `target` (a provision's wording, a language version or an excerpt,
+    whose text just changed) again
     by its quote: exactly, by a close match (awaiting confirmation), or kept drifted or orphaned.
     Returns {placement: count}. Call it in the transaction that changed the wording."""
-    field = "provision" if isinstance(target, Provision) else "excerpt"
-    rows = _lock_many(Annotation.objects.filter(**{field: target}).exclude(exact=""))
-    text_version = target.text_version if field == "provision" else None
+    rows = _lock_many(_annotations_on(target).exclude(exact=""))
+    text_version = getattr(target, "text_version", None)
     outcomes = Outcomes()
     for row in rows:
         placement = _relocate(row, target.text, text_version, old_text)

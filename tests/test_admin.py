@@ -67,6 +67,7 @@ class SecondTreatyTests(TestCase):
         response = self.client.post(reverse("admin:treaty_app_treaty_add"), {
             "slug": "ussr-dprk-1961", "title": "Treaty of Friendship, Cooperation and Mutual Assistance",
             "short_title": "USSR–DPRK Treaty (1961)", "parties": "USSR; DPRK", "status": "terminated",
+            "language": "en", "language_status": "unofficial",
             "provisions-TOTAL_FORMS": 1, "provisions-INITIAL_FORMS": 0,
             "provisions-0-position": 1, "provisions-0-slug": "art-1", "provisions-0-kind": "article",
             "provisions-0-number": 1, "provisions-0-heading": "Mutual assistance", "_save": "Save",

@@ -14,7 +14,7 @@ from .admin_guards import (
     GuardedTabularInline,
     KeyChoiceField,
 )
-from .models import CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+from .models import CrossReference, Excerpt, ExcerptLink, LanguageVersion, Provision, QuotedPassage, Source, Treaty
 from .wording import save_wording
 
 
@@ -110,8 +110,52 @@ class QuotedPassageInline(GuardedTabularInline):
     extra = 0
 
 
+class SavesWording:
+    """A ModelAdmin whose changed rows (a form's save, or a history revert, which SimpleHistoryAdmin
+    saves here too) go through save_wording: their annotations are placed again, and the admin says how."""
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        reverting = "history" in request.path
+        result = save_wording(
+            obj, by=request.user,
+            reason="Reverted to an earlier version in the admin" if reverting else "Wording edited in the admin",
+        )
+        if result.changed:
+            self.message_user(request, result.summary(), messages.INFO)
+
+
+class LanguageVersionInline(GuardedTabularInline):
+    """The provision's other language versions, listed; each is edited on its own page (its wording
+    must go through save_wording, which an inline formset's save would pass by)."""
+
+    model = LanguageVersion
+    fields = ["language", "status", "source", "text_version"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    extra = 0
+    max_num = 0
+
+
+@admin.register(LanguageVersion)
+class LanguageVersionAdmin(SavesWording, GuardedHistoryAdmin):
+    list_display = ["provision", "treaty", "language", "status", "source", "text_version"]
+    list_filter = ["language", "status", "provision__treaty"]
+    search_fields = ["text", "source"]
+    list_select_related = ["provision__treaty"]
+    autocomplete_fields = ["provision"]
+    readonly_fields = ["text_version", "updated_at"]
+
+    @admin.display(description="Treaty", ordering="provision__treaty")
+    def treaty(self, obj):
+        return obj.provision.treaty.short_title
+
+
 @admin.register(Provision)
-class ProvisionAdmin(GuardedHistoryAdmin):
+class ProvisionAdmin(SavesWording, GuardedHistoryAdmin):
     """Provisions; also the search behind every provision autocomplete, whose results name their
     treaty once there are several (`autocomplete_label`, see admin_site.py)."""
 
@@ -124,21 +168,7 @@ class ProvisionAdmin(GuardedHistoryAdmin):
     list_select_related = ["treaty"]
     readonly_fields = ["text_version", "updated_at"]
     autocomplete_fields = ["summary_source"]
-    inlines = [QuotedPassageInline, ExcerptLinkInline]
-
-    def save_model(self, request, obj, form, change):
-        """The wording changes through its one path, which re-anchors the annotations on it and
-        reports how; the history revert of a provision comes here too (SimpleHistoryAdmin)."""
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
-        reverting = "history" in request.path
-        result = save_wording(
-            obj, by=request.user,
-            reason="Reverted to an earlier version in the admin" if reverting else "Wording edited in the admin",
-        )
-        if result.changed:
-            self.message_user(request, result.summary(), messages.INFO)
+    inlines = [LanguageVersionInline, QuotedPassageInline, ExcerptLinkInline]
 
     def autocomplete_label(self, request, obj):
         return provision_label(obj, with_treaty=several_treaties(request))

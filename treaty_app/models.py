@@ -8,6 +8,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 from simple_history.models import HistoricalRecords
 
 from . import rules
@@ -67,6 +68,23 @@ class VersionedQuerySet(models.QuerySet):
         return result
 
 
+def language_name(tag):
+    """“Russian” for ``ru``, in English; the tag itself for a language Django has no name for."""
+    try:
+        return get_language_info(tag.split("-")[0])["name"]
+    except KeyError:
+        return tag
+
+
+class WordingStatus(models.TextChoices):
+    """What a wording is, in the treaty's own terms."""
+
+    AUTHENTIC = "authentic", "Authentic text"
+    OFFICIAL = "official", "Official translation"
+    UNOFFICIAL = "unofficial", "Unofficial rendering"
+    QUOTED = "quoted", "Quoted passages only"
+
+
 class Treaty(models.Model):
     class Status(models.TextChoices):
         SIGNED = "signed", "Signed, not yet in force"
@@ -82,6 +100,13 @@ class Treaty(models.Model):
     in_force_on = models.DateField("entry into force", null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.SIGNED)
     notes = models.TextField(blank=True, help_text="What is known of the text and its versions.")
+    language = models.CharField(
+        max_length=rules.LANGUAGE_TAG_MAX, default="en", validators=[rules.validate_language_tag],
+        help_text="BCP 47 tag of the wording its provisions hold (their other languages are language versions).",
+    )
+    language_status = models.CharField(
+        "status of that wording", max_length=16, choices=WordingStatus, default=WordingStatus.UNOFFICIAL,
+    )
 
     objects = VersionedQuerySet.as_manager()
 
@@ -91,6 +116,10 @@ class Treaty(models.Model):
 
     def __str__(self):
         return self.short_title
+
+    @property
+    def language_name(self):
+        return language_name(self.language)
 
     def get_absolute_url(self):
         return reverse("reader:treaty", args=[self.slug])
@@ -178,6 +207,49 @@ class Provision(models.Model):
     def label_in(self, treaty):
         """“Article 3”, or “Article 3, Treaty X” when seen from another treaty."""
         return self.label if self.treaty_id == treaty.pk else f"{self.label}, {self.treaty.short_title}"
+
+    @property
+    def paragraphs(self):
+        return [paragraph for paragraph in self.text.split("\n\n") if paragraph]
+
+
+class LanguageVersion(models.Model):
+    """A provision's wording in another language than the one `Provision.text` is in (its treaty's
+    `language`): the Russian and Korean authentic texts beside the English rendering. Annotations
+    on it index this text; `treaty_app.wording.save_wording` is the one way its text changes."""
+
+    Status = WordingStatus
+
+    provision = models.ForeignKey(Provision, on_delete=models.CASCADE, related_name="language_versions")
+    language = models.CharField(
+        max_length=rules.LANGUAGE_TAG_MAX, validators=[rules.validate_language_tag], help_text="BCP 47 tag: ru, ko, en-GB…"
+    )
+    status = models.CharField(max_length=16, choices=WordingStatus, default=WordingStatus.AUTHENTIC)
+    source = models.CharField(max_length=300, blank=True, help_text="Where this wording comes from: a file, an address.")
+    text = models.TextField()
+    text_version = models.PositiveIntegerField(
+        default=1, help_text="Goes up each time the wording changes; annotations record the version they anchor to."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VersionedQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["provision", "language"]
+        constraints = [
+            models.UniqueConstraint(fields=["provision", "language"], name="language_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.provision.label} ({self.language})"
+
+    @property
+    def language_name(self):
+        return language_name(self.language)
+
+    def get_absolute_url(self):
+        return reverse("reader:provision-language", args=[self.provision.treaty.slug, self.provision.slug, self.language])
 
     @property
     def paragraphs(self):

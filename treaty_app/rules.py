@@ -10,6 +10,7 @@ the field by (a form label, a command option, a JSON key), returns the value to 
 - ``clean_url``: an absolute ``http://`` or ``https://`` address, nothing else.
 - ``clean_integer``: a whole number written with the digits 0-9, within a range.
 - ``clean_key``: a value a primary-key (or other key) column can hold, checked before any query.
+- ``clean_language_tag``: a BCP 47 language tag (``ru``, ``ko``, ``en-GB``, ``zh-Hant-TW``), in its usual case.
 - ``clean_field_value``: whichever of these a model field calls for, with the limits it declares.
 
 The rules import nothing from the rest of Glossa, so any module may use them.
@@ -28,6 +29,13 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 # offsets with length() fails), and a lone surrogate cannot be encoded as UTF-8 at all.
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 _DIGITS = re.compile(r"[+-]?[0-9]+")
+# BCP 47's common shape: language, then optional script, region and variants (no extensions).
+_LANGUAGE_TAG = re.compile(
+    r"(?P<language>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|[0-9]{3}))?"
+    r"(?P<variants>(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*)",
+    re.IGNORECASE | re.ASCII,
+)
+LANGUAGE_TAG_MAX = 35
 # Longer numbers are refused before int() parses them: no column holds them, and Python
 # refuses to parse more than 4,300 digits with a message of its own.
 _MAX_DIGITS = 30
@@ -183,6 +191,29 @@ def clean_key(value, *, model_field, field="id"):
     if minimum is not None:
         return clean_integer(value, field=field, minimum=minimum, maximum=maximum)
     return model_field.to_python(clean_text(value, field=field) if isinstance(value, str) else value)
+
+
+def clean_language_tag(value, *, field):
+    """A BCP 47 language tag, written as usual: language lower case, script title case, region
+    upper case (``EN-gb`` → ``en-GB``). Codes: ``language``, and clean_text's."""
+    tag = clean_text(value, field=field, max_length=LANGUAGE_TAG_MAX).strip()
+    match = _LANGUAGE_TAG.fullmatch(tag)
+    if match is None:
+        raise ValidationError("%(field)s must be a BCP 47 language tag such as ru, ko or en-GB, not “%(value)s”.",
+                              code="language", params={"field": field, "value": shown(value)})
+    parts = [match["language"].lower()]
+    if match["script"]:
+        parts.append(match["script"].title())
+    if match["region"]:
+        parts.append(match["region"].upper())
+    return "-".join(parts) + match["variants"].lower()
+
+
+def validate_language_tag(value):
+    """clean_language_tag as a model field validator (the admin's forms), for a tag already in its case."""
+    if clean_language_tag(value, field="The language") != value:
+        raise ValidationError("Write the language tag in its usual case: %(tag)s.", code="language_case",
+                              params={"tag": clean_language_tag(value, field="The language")})
 
 
 def max_length_of(model, name):

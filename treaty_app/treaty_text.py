@@ -23,12 +23,16 @@ from django.utils.text import slugify
 
 from . import rules, versioning
 from .importing import CorpusError, ImportReport, checked
-from .models import Provision, Treaty
+from .models import LanguageVersion, Provision, Treaty
 from .wording import save_wording
 
-PREAMBLE_HEADING = re.compile(r"^\s*preamble\s*$", re.IGNORECASE)
+# Headings in English, Russian and Korean: "Preamble", "Преамбула", "전문"; "Article 4", "Статья 4",
+# "제4조" (a Korean heading may follow in parentheses: "제4조 (상호 원조)").
+PREAMBLE_HEADING = re.compile(r"^\s*(?:preamble|преамбула|전문)\s*$", re.IGNORECASE)
 ARTICLE_HEADING = re.compile(
-    r"^\s*article\s+(?P<number>\d+)\s*(?:[.:—–-]\s*(?P<heading>\S.*?))?\s*$", re.IGNORECASE
+    r"^\s*(?:(?:article|статья)\s+(?P<number>\d+)|제\s*(?P<korean>\d+)\s*조)"
+    r"\s*(?:[.:—–-]\s*(?P<heading>\S.*?)|\((?P<bracketed>[^)]*)\))?\s*$",
+    re.IGNORECASE,
 )
 # The article numbers a provision can hold (its number and position are small integers).
 ARTICLE_NUMBERS = (1, rules.integer_bounds(Provision._meta.get_field("number"))[1])
@@ -84,9 +88,10 @@ def parse_treaty_text(text):
             current = ParsedProvision(slug="preamble", line=number)
         elif match := ARTICLE_HEADING.match(line):
             # A heading with a number no article can have is refused, not read as wording of the last one.
-            article = checked(rules.clean_integer, match["number"], where=f"line {number}: ",
+            article = checked(rules.clean_integer, match["number"] or match["korean"], where=f"line {number}: ",
                               field="the article number", minimum=ARTICLE_NUMBERS[0], maximum=ARTICLE_NUMBERS[1])
-            current = ParsedProvision(slug=f"art-{article}", line=number, heading=(match["heading"] or "").strip())
+            heading = match["heading"] or match["bracketed"] or ""
+            current = ParsedProvision(slug=f"art-{article}", line=number, heading=heading.strip())
         elif current is None:
             if header := HEADER_LINE.match(line):
                 facts[header["key"].lower()] = (header["value"], number)
@@ -161,9 +166,13 @@ class _DryRun(Exception):
         self.report = report
 
 
-def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
+def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None, language=None,
+                  status=LanguageVersion.Status.AUTHENTIC, source=""):
     """Replace the wording of the provisions the text holds, marking them `full`, and place every
     annotation on them again (see wording.save_wording).
+
+    With a `language` other than the treaty's, the text is that language version of each provision
+    it holds (created, or its wording replaced), with its `status` and `source`.
 
     One transaction. It locks the treaty's provisions (in key order, then their annotations, then
     the content versions: the order every write takes, so it cannot deadlock with an analyst's
@@ -180,6 +189,10 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
                 provision = provisions.get(item.slug)
                 if provision is None:
                     raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
+                if language and language != treaty.language:
+                    _import_version(provision, item, language=language, status=status, source=source,
+                                    by=by, dry_run=dry_run, report=report)
+                    continue
                 if provision.text == item.text and provision.coverage == Provision.Coverage.FULL:
                     report.unchanged["provisions"] += 1
                     if dry_run:
@@ -207,6 +220,27 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
             f"within {LOCK_TIMEOUT} seconds; nothing was imported. Try again in a moment."
         ) from None
     return report
+
+
+def _import_version(provision, item, *, language, status, source, by, dry_run, report):
+    """One provision's wording in `language`, created or replaced through save_wording."""
+    version = LanguageVersion.objects.select_for_update().filter(provision=provision, language=language).first()
+    if version is None:
+        LanguageVersion.objects.create(provision=provision, language=language, status=status, source=source[:300],
+                                       text=item.text)
+        report.created["language versions"] += 1
+        report.notes.append(f"{provision} ({language}): new language version.")
+        return
+    if (version.text, version.status, version.source) == (item.text, status, source[:300] or version.source):
+        report.unchanged["language versions"] += 1
+        return
+    version.text, version.status, version.source = item.text, status, source[:300] or version.source
+    change = save_wording(version, by=by, reason=f"Official text imported ({language})")
+    report.updated["language versions"] += 1
+    if change.placements or dry_run:
+        report.notes.append(change.summary(dry_run=dry_run))
+    if dry_run:
+        report.notes.extend(f"  {move}" for move in change.moves)
 
 
 def create_treaty(text, *, slug=None, by=None, dry_run=False):

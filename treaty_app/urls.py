@@ -17,6 +17,15 @@ class UnicodeSlugConverter(SlugConverter):
 register_converter(UnicodeSlugConverter, "uslug")
 
 
+class LanguageTagConverter(SlugConverter):
+    """A BCP 47 tag as a language version's address names it (rules.clean_language_tag's shape)."""
+
+    regex = r"[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-(?:[A-Z]{2}|[0-9]{3}))?(?:-[a-z0-9]{4,8})*"
+
+
+register_converter(LanguageTagConverter, "language")
+
+
 class CiteFormatConverter:
     """The file formats of a citation: BibTeX and CSL-JSON (treaty_app/citing.py)."""
 
@@ -36,6 +45,8 @@ reader_patterns = (
         path("", views.home, name="home"),
         path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
+        path("treaties/<slug:treaty_slug>/<slug:provision_slug>/<language:language>/", views.provision_detail,
+             name="provision-language"),
         path(
             "compare/<slug:treaty_slug>/<slug:provision_slug>/<slug:other_treaty_slug>/<slug:other_provision_slug>/",
             views.provision_compare, name="compare",

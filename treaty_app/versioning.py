@@ -32,7 +32,9 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from .models import ContentVersion, CrossReference, Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
+from .models import (
+    ContentVersion, CrossReference, Excerpt, ExcerptLink, LanguageVersion, Provision, QuotedPassage, Source, Treaty,
+)
 
 SHARED = "shared"
 
@@ -141,6 +143,7 @@ WATCHED = {
     Treaty: lambda treaty: [treaty_scope(treaty.slug), SHARED],
     Provision: _provision_scopes,
     QuotedPassage: lambda passage: _provision_scopes(passage.provision),
+    LanguageVersion: lambda version: _provision_scopes(version.provision),
     Source: lambda source: [SHARED],
     Excerpt: lambda excerpt: [SHARED],
     ExcerptLink: _link_scopes,

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 from django.core.cache import caches
 from django.db.models import F, Prefetch, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
@@ -58,10 +58,18 @@ def provision_compare(request, treaty_slug, provision_slug, other_treaty_slug, o
 
 @require_safe
 @conditional_page(scopes=treaty_scopes, params=("notes",), dated=True)
-def provision_detail(request, treaty_slug, provision_slug):
+def provision_detail(request, treaty_slug, provision_slug, language=None):
+    """A provision's page; with `language`, the page of that language version: its wording is the
+    page's ``#wording`` (what selectors on it index), the provision's own beside it."""
     provision = get_object_or_404(
         Provision.objects.select_related("treaty", "summary_source"), treaty__slug=treaty_slug, slug=provision_slug
     )
+    versions = list(provision.language_versions.all())
+    current = None
+    if language is not None:
+        current = next((version for version in versions if version.language == language), None)
+        if current is None:
+            raise Http404("No such language version.")
     siblings = list(provision.treaty.provisions.in_order().only("slug", "kind", "number", "position", "treaty"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == provision.pk)
     links = list(
@@ -75,10 +83,14 @@ def provision_detail(request, treaty_slug, provision_slug):
         (source, list(group)) for source, group in groupby(links, key=lambda link: link.excerpt.source)
     ]
     # Reverse relations keep treaty_app free of imports from the annotations app.
-    published = provision.annotations.published().roots().order_by(F("start").asc(nulls_last=True), "end", "pk")
-    # Every highlight, from light rows; one page of cards (card_pages.py).
-    spans = [Span(*row) for row in published.values_list("pk", "start", "end")]
-    pages = CardPages([span.pk for span in spans], request.GET.get("notes"))
+    published = provision.annotations.published().roots().order_by(
+        F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
+    # Every highlight, from light rows, by the text it is in; one page of cards (card_pages.py).
+    spans_by_text = {}
+    for pk, start, end, version_id in published.values_list("pk", "start", "end", "language_version_id"):
+        spans_by_text.setdefault(version_id, []).append(Span(pk, start, end))
+    spans = spans_by_text.get(None, [])
+    pages = CardPages([span.pk for spans_of in spans_by_text.values() for span in spans_of], request.GET.get("notes"))
     # One page of the wording's cards and every card of the excerpts beside it (an analyst disputing
     # a commentator's claim), in one query.
     excerpts = [link.excerpt for link in links]
@@ -91,9 +103,16 @@ def provision_detail(request, treaty_slug, provision_slug):
     mark_excerpts(excerpts, [card for card in cards if card.excerpt_id])
     paragraphs = marked_paragraphs(provision.text, spans, href=pages.href, cache=caches["cards"])
     passages = list(provision.quoted_passages.select_related("source").defer("source__body", "source__capture"))
+    for version in versions:
+        version.marked = marked_paragraphs(version.text, spans_by_text.get(version.pk, []), href=pages.href,
+                                           cache=caches["cards"])
+        version.element_id = "wording" if version is current else f"wording-{version.language}"
     context = {
         "treaty": provision.treaty,
         "provision": provision,
+        "versions": versions,
+        "current_version": current,
+        "wording_id": "wording" if current is None else f"wording-{provision.treaty.language}",
         "wording": list(zip_longest(paragraphs, passages)),
         "annotations": annotations,
         "pages": pages,
@@ -143,7 +162,7 @@ def public_cards(annotations):
     card's `card_key`."""
     model = annotations.model
     cards = list(
-        annotations.select_related("author").prefetch_related(
+        annotations.select_related("author", "language_version").prefetch_related(
             "tags",
             Prefetch("replies", queryset=model.objects.published().select_related("author")
                      .order_by("created_at", "pk"), to_attr="public_replies"),
@@ -176,7 +195,7 @@ def card_key(annotation, *, tag_root, annotation_root, person_root):
     shown = [
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
         annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root, person_root,
-        getattr(annotation, "shown_assessment", None),
+        getattr(annotation, "shown_assessment", None), annotation.language_version_id,
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
          for reply in annotation.public_replies],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from . import versioning
-from .models import Excerpt, Provision
+from .models import Excerpt, LanguageVersion, Provision
 from .signals import wording_changed
 
 
@@ -37,23 +37,23 @@ class WordingChange:
 
 
 def save_wording(target, *, by=None, reason):
-    """Save `target` (a Provision or an Excerpt whose fields hold the new values), and if its text
+    """Save `target` (a Provision, a LanguageVersion or an Excerpt whose fields hold the new values), and if its text
     changed, move its text version on and re-anchor every annotation on it, in one transaction.
 
     Locks the row first (the wording, then the annotations, then the content versions: the order
     every write takes), so a note being created on the old words waits and is then checked against
     the new ones."""
     model = type(target)
-    if model not in (Provision, Excerpt):
-        raise TypeError(f"save_wording takes a Provision or an Excerpt, not {model.__name__}")
+    if model not in (Provision, LanguageVersion, Excerpt):
+        raise TypeError(f"save_wording takes a Provision, a LanguageVersion or an Excerpt, not {model.__name__}")
     with transaction.atomic(), versioning.deferred():
         if target.pk is None:
             target.save()
             return WordingChange(target, changed=False)
         old_text = model.objects.select_for_update().values_list("text", flat=True).get(pk=target.pk)
         changed = old_text != target.text
-        if changed and model is Provision:
-            current = Provision.objects.values_list("text_version", flat=True).get(pk=target.pk)
+        if changed and model is not Excerpt:
+            current = model.objects.values_list("text_version", flat=True).get(pk=target.pk)
             # A first wording is version 1: no annotation can have been made on an empty text.
             target.text_version = current + 1 if old_text else current
         target._change_reason = reason

@@ -1,6 +1,11 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from treaty_app import rules
 from treaty_app.importing import CorpusError, read_capture
+from treaty_app.models import LanguageVersion
 from treaty_app.treaty_text import choose_treaty, create_treaty, import_treaty, parse_treaty_text
 
 
@@ -19,8 +24,26 @@ class Command(BaseCommand):
             "--dry-run", action="store_true",
             help="Say what would change and where each annotation would be placed, and write nothing.",
         )
+        parser.add_argument(
+            "--language",
+            help="BCP 47 tag of the file's language (ru, ko…): when it is not the treaty's, the file is that "
+                 "language version of the provisions it holds. Headings may be in that language: "
+                 "“Статья N”, “Преамбула”; “제N조”, “전문”.",
+        )
+        parser.add_argument(
+            "--status", choices=LanguageVersion.Status.values, default=LanguageVersion.Status.AUTHENTIC,
+            help="What a language version is (default: authentic).",
+        )
+        parser.add_argument("--source", default="", help="Where the language version comes from (default: the file's name).")
 
-    def handle(self, *args, file, treaty, new, dry_run, **options):
+    def handle(self, *args, file, treaty, new, dry_run, language, status, source, **options):
+        if language is not None:
+            try:
+                language = rules.clean_language_tag(language, field="--language")
+            except ValidationError as error:
+                raise CommandError(f"{file} was not imported (nothing was changed): {error.messages[0]}") from None
+            if new:
+                raise CommandError("--language imports a language version into a treaty that exists: not with --new.")
         try:
             text = read_capture(file)
             if new:
@@ -28,7 +51,8 @@ class Command(BaseCommand):
             else:
                 parsed = parse_treaty_text(text)
                 target, note = choose_treaty(parsed, slug=treaty)
-                report = import_treaty(text, treaty=target, dry_run=dry_run, parsed=parsed)
+                report = import_treaty(text, treaty=target, dry_run=dry_run, parsed=parsed, language=language,
+                                       status=status, source=source or Path(file).name)
                 if note:
                     report.notes.insert(0, note)
         except CorpusError as error:

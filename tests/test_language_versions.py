@@ -1,0 +1,234 @@
+"""Language versions of a provision (issue 16 §1): imported with `import_treaty --language`, shown
+aligned beside the provision's own wording, annotated on their own words, exported with their own
+IRI and language, and imported back."""
+
+import json
+import tempfile
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import CommandError, call_command
+from django.test import TestCase
+from django.urls import reverse
+
+from annotations import agreement, writes
+from annotations.models import Annotation
+from annotations.w3c_import import import_annotations
+from treaty_app.models import LanguageVersion
+
+from .factories import make_provision, make_treaty, make_user
+from .pagetext import text_content
+
+ENGLISH = (
+    "In the event that one of the Parties is subjected to an armed attack and thus finds itself in a state of war, "
+    "the other Party shall immediately provide military and other assistance.\n\n"
+    "This shall be done in accordance with Article 51 of the UN Charter."
+)
+RUSSIAN = """Договор о всеобъемлющем стратегическом партнёрстве
+
+Статья 4
+В случае если одна из Сторон подвергнется вооружённому нападению и окажется таким образом в состоянии войны,
+другая Сторона незамедлительно окажет военную и иную помощь.
+
+Это делается в соответствии со статьёй 51 Устава ООН.
+"""
+RUSSIAN_TEXT = (
+    "В случае если одна из Сторон подвергнется вооружённому нападению и окажется таким образом в состоянии войны, "
+    "другая Сторона незамедлительно окажет военную и иную помощь.\n\n"
+    "Это делается в соответствии со статьёй 51 Устава ООН."
+)
+KOREAN = """포괄적인 전략적 동반자관계에 관한 조약
+
+제4조 (상호 원조)
+쌍방중 어느 한쪽이 무력침공을 받아 전쟁상태에 처하는 경우 다른 한쪽은 지체없이 군사적 및 기타 원조를 제공한다.
+"""
+WAR = "в состоянии войны"
+
+
+def import_file(text, *options):
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "text.txt"
+        path.write_text(text, encoding="utf-8")
+        out = StringIO()
+        call_command("import_treaty", str(path), *options, stdout=out)
+        return out.getvalue()
+
+
+class LanguageVersionTestCase(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.treaty = make_treaty(slug="t", short_title="Partnership Treaty")
+        cls.provision = make_provision(cls.treaty, number=4, text=ENGLISH)
+        cls.analyst = make_user("ana")
+        cls.curator = make_user("cora", role="Curators", is_staff=True)
+
+    def russian(self):
+        import_file(RUSSIAN, "--treaty", "t", "--language", "ru", "--source", "Kremlin text")
+        return LanguageVersion.objects.get(provision=self.provision, language="ru")
+
+    def annotate(self, target, words, author=None, publish=False):
+        start = target.text.index(words)
+        annotation = writes.create(author=author or self.analyst, target=target, start=start,
+                                   end=start + len(words), exact=words, body=f"On “{words}”.")
+        if publish:
+            writes.submit(annotation.pk, by=annotation.author)
+            writes.publish(Annotation.objects.filter(pk=annotation.pk), curator=self.curator)
+        return Annotation.objects.get(pk=annotation.pk)
+
+
+class ImportTests(LanguageVersionTestCase):
+    def test_a_russian_file_with_russian_headings_is_that_language_version(self):
+        version = self.russian()
+        self.assertEqual((version.text, version.status, version.source), (RUSSIAN_TEXT, "authentic", "Kremlin text"))
+        self.provision.refresh_from_db()
+        self.assertEqual(self.provision.text, ENGLISH)  # the provision's own wording is untouched
+
+    def test_korean_headings_with_a_bracketed_heading(self):
+        import_file(KOREAN, "--treaty", "t", "--language", "ko", "--status", "official")
+        version = LanguageVersion.objects.get(language="ko")
+        self.assertTrue(version.text.startswith("쌍방중 어느 한쪽이"))
+        self.assertEqual(version.status, "official")
+
+    def test_a_new_wording_places_again_only_the_annotations_on_that_version(self):
+        version = self.russian()
+        on_russian = self.annotate(version, WAR)
+        on_english = self.annotate(self.provision, "in a state of war")
+        output = import_file(RUSSIAN.replace("Это делается", "Это должно делаться"), "--treaty", "t", "--language", "ru")
+        self.assertIn("Article 4 (ru): new wording saved; annotations placed again: 1 anchored.", output)
+        on_russian.refresh_from_db()
+        on_english.refresh_from_db()
+        self.assertEqual(version.__class__.objects.get(pk=version.pk).text_version, 2)
+        self.assertEqual((on_russian.text_version, on_english.text_version), (2, 1))
+        self.assertEqual(LanguageVersion.objects.get(pk=version.pk).text[on_russian.start:on_russian.end], WAR)
+
+    def test_bad_language_tags_and_dry_runs(self):
+        for bad in ("russian", "r", "ru_RU", "ру"):
+            with self.subTest(bad), self.assertRaisesMessage(CommandError, "must be a BCP 47 language tag"):
+                import_file(RUSSIAN, "--treaty", "t", "--language", bad)
+        with self.assertRaisesMessage(CommandError, "--language contains a lone surrogate"):
+            import_file(RUSSIAN, "--treaty", "t", "--language", "ru-\udce9")
+        import_file(RUSSIAN, "--treaty", "t", "--language", "RU", "--dry-run")
+        self.assertFalse(LanguageVersion.objects.exists())
+        import_file(RUSSIAN, "--treaty", "t", "--language", "RU")
+        self.assertEqual(LanguageVersion.objects.get().language, "ru")  # written in its usual case
+
+    def test_a_version_for_a_provision_the_treaty_lacks_is_refused_naming_the_line(self):
+        with self.assertRaisesMessage(CommandError, "line 3: Partnership Treaty has no provision art-9"):
+            import_file(RUSSIAN.replace("Статья 4", "Статья 9"), "--treaty", "t", "--language", "ru")
+        self.assertFalse(LanguageVersion.objects.exists())
+
+
+class PageTests(LanguageVersionTestCase):
+    def test_the_versions_stand_aligned_beside_the_wording_and_each_element_holds_its_text(self):
+        version = self.russian()
+        self.annotate(version, WAR, publish=True)
+        page = self.client.get(self.provision.get_absolute_url()).content.decode()
+        self.assertEqual(text_content(page, "wording"), ENGLISH)
+        self.assertEqual(text_content(page, "wording-ru"), RUSSIAN_TEXT)
+        self.assertIn('class="versions versions-2"', page)
+        self.assertIn('<div class="version-column col-2" lang="ru">', page)
+        self.assertIn("Russian <span class=\"version-status\">(authentic text)</span>", page)
+        self.assertIn('id="view-2"', page)  # the phone's one-column switch
+        self.assertIn("On the Russian text", page)
+
+    def test_the_version_page_has_the_version_as_its_wording(self):
+        version = self.russian()
+        response = self.client.get(version.get_absolute_url())
+        self.assertEqual(version.get_absolute_url(), "/treaties/t/art-4/ru/")
+        self.assertEqual(text_content(response.content, "wording"), RUSSIAN_TEXT)
+        self.assertEqual(text_content(response.content, "wording-en"), ENGLISH)
+        self.assertEqual(self.client.get("/treaties/t/art-4/ko/").status_code, 404)
+
+    def test_a_highlight_stays_in_its_own_text(self):
+        version = self.russian()
+        annotation = self.annotate(version, WAR, publish=True)
+        page = self.client.get(self.provision.get_absolute_url()).content.decode()
+        english = page[page.index('id="wording"'):page.index('id="wording-ru"')]
+        self.assertNotIn(f'id="hl-{annotation.pk}"', english)
+        self.assertIn(f'id="hl-{annotation.pk}"', page[page.index('id="wording-ru"'):])
+
+    def test_agreement_units_never_join_spans_of_two_texts(self):
+        version = self.russian()
+        other = make_user("ben")
+        # The same offsets, in two texts: not one unit.
+        start = RUSSIAN_TEXT.index(WAR)
+        mine = writes.create(author=self.analyst, target=version, start=start, end=start + len(WAR), exact=WAR,
+                             body="ru")
+        theirs = writes.create(author=other, target=self.provision, start=start, end=start + len(WAR),
+                               exact=ENGLISH[start:start + len(WAR)], body="en")
+        self.assertEqual(agreement.units([mine, theirs], share=0.5), [])
+
+
+class ExportTests(LanguageVersionTestCase):
+    def test_the_source_is_the_versions_iri_with_its_language_and_it_imports_back_identically(self):
+        version = self.russian()
+        annotation = self.annotate(version, WAR, publish=True)
+        with tempfile.TemporaryDirectory() as directory:
+            first, second = Path(directory) / "first.jsonld", Path(directory) / "second.jsonld"
+            call_command("export_annotations", str(first), "--base-url", "http://testserver", stdout=StringIO())
+            document = json.loads(first.read_text())
+            items = [item for page in [document["first"]] for item in page["items"]]
+            self.assertEqual(items[0]["target"]["source"],
+                             {"id": f"http://testserver{reverse('reader:provision-language', args=['t', 'art-4', 'ru'])}#wording",
+                              "language": "ru"})
+            Annotation.objects.all().delete()
+            import_annotations(json.loads(first.read_text()))
+            restored = Annotation.objects.get(pk=annotation.pk)
+            self.assertEqual((restored.language_version, restored.start, restored.exact),
+                             (version, annotation.start, WAR))
+            call_command("export_annotations", str(second), "--base-url", "http://testserver", stdout=StringIO())
+            self.assertEqual(first.read_bytes(), second.read_bytes())
+
+    def test_a_source_naming_a_version_not_here_is_refused(self):
+        self.russian()
+        annotation = self.annotate(LanguageVersion.objects.get(), WAR)
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "export.jsonld"
+            call_command("export_annotations", str(path), "--base-url", "http://testserver", stdout=StringIO())
+            text = path.read_text().replace("/art-4/ru/#wording", "/art-4/ko/#wording")
+            Annotation.objects.filter(pk=annotation.pk).delete()
+            path.write_text(text)
+            with self.assertRaisesMessage(CommandError, "no such language version here"):
+                call_command("import_annotations", str(path), stdout=StringIO())
+
+
+class AdminTests(LanguageVersionTestCase):
+    """A curator's edit of a language version and its history revert take the one wording path."""
+
+    def change(self, version, text):
+        self.client.force_login(self.curator)
+        return self.client.post(reverse("admin:treaty_app_languageversion_change", args=[version.pk]), {
+            "provision": self.provision.pk, "language": "ru", "status": "authentic", "source": "Kremlin text",
+            "text": text, "_save": "Save",
+        })
+
+    def test_an_edit_and_a_revert_place_the_annotations_again(self):
+        version = self.russian()
+        annotation = self.annotate(version, WAR)
+        edited = "Преамбула опущена. " + RUSSIAN_TEXT
+        response = self.change(version, edited)
+        self.assertEqual(response.status_code, 302)
+        annotation.refresh_from_db()
+        self.assertEqual((annotation.start, annotation.text_version), (edited.index(WAR), 2))
+        first = version.history.order_by("history_date").first()
+        response = self.client.post(
+            reverse("admin:treaty_app_languageversion_simple_history", args=[version.pk, first.history_id]),
+            {"provision": self.provision.pk, "language": "ru", "status": "authentic", "source": "Kremlin text",
+             "text": RUSSIAN_TEXT, "_save": "Save"},
+        )
+        self.assertEqual(response.status_code, 302)
+        annotation.refresh_from_db()
+        self.assertEqual((annotation.start, annotation.text_version), (RUSSIAN_TEXT.index(WAR), 3))
+        reasons = list(annotation.history.order_by("history_date").values_list("history_change_reason", flat=True))
+        self.assertEqual(reasons[-2:], ["Placed again: Wording edited in the admin",
+                                        "Placed again: Reverted to an earlier version in the admin"])
+
+    def test_a_bad_language_tag_in_the_admin_is_refused(self):
+        version = self.russian()
+        self.client.force_login(self.curator)
+        response = self.client.post(reverse("admin:treaty_app_languageversion_change", args=[version.pk]), {
+            "provision": self.provision.pk, "language": "Russian", "status": "authentic", "source": "",
+            "text": RUSSIAN_TEXT, "_save": "Save",
+        })
+        self.assertContains(response, "must be a BCP 47 language tag such as ru, ko or en-GB")
+        self.assertEqual(LanguageVersion.objects.get().language, "ru")
