@@ -69,7 +69,7 @@ class AccessTests(WorkspaceTestCase):
     def test_workspace_page_carries_the_csrf_header_for_htmx(self):
         """The page sends the CSRF token as a header on every HTMX request."""
         response = self.client.get(self.url)
-        self.assertContains(response, "hx-headers='{\"X-CSRFToken\": \"")
+        self.assertContains(response, "data-hx-headers='{\"X-CSRFToken\": \"")
 
 
 class CreateTests(WorkspaceTestCase):
@@ -354,7 +354,7 @@ class WriteAnswerTests(WorkspaceTestCase):
         self.assertNotIn('id="workspace-body"', html)
         self.assertEqual(sorted(int(pk) for pk in re.findall(r'<li id="annotation-(\d+)" class="card', html)), sorted(cards))
         self.assertIn('<div id="wording" class="provision-text annotatable" data-target="provision" '
-                      f'data-text-version="{self.provision.text_version}" hx-swap-oob="true">', html)
+                      f'data-text-version="{self.provision.text_version}" data-hx-swap-oob="true">', html)
         return html
 
     def test_create_answers_with_a_fresh_form_the_new_card_and_the_highlights(self):
@@ -362,8 +362,8 @@ class WriteAnswerTests(WorkspaceTestCase):
         created = Annotation.objects.get(body="Why this matters.")
         html = self.assert_only(response, cards=[created.pk])
         self.assertTrue(html.lstrip().startswith('<section id="annotation-form"'))
-        self.assertIn('<ol hx-swap-oob="afterbegin:#cards">', html)
-        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(31)</span>', html)
+        self.assertIn('<ol data-hx-swap-oob="afterbegin:#cards">', html)
+        self.assertIn('<span class="count" id="cards-count" data-hx-swap-oob="true">(31)</span>', html)
         self.assertIn(f'id="hl-{created.pk}"', html)
 
     def test_edit_submit_and_reply_answer_with_their_card(self):
@@ -386,7 +386,7 @@ class WriteAnswerTests(WorkspaceTestCase):
         note = writes.create(author=self.analyst, target=self.provision, start=0, end=6, exact=TEXT[:6], body="Gone soon.")
         response = self.client.post(reverse("annotations:delete", args=[note.pk]), headers=HTMX)
         html = self.assert_only(response, cards=[])
-        self.assertIn('<div id="recently-deleted" hx-swap-oob="true">', html)
+        self.assertIn('<div id="recently-deleted" data-hx-swap-oob="true">', html)
         self.assertIn("Undo", html)
-        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(30)</span>', html)
+        self.assertIn('<span class="count" id="cards-count" data-hx-swap-oob="true">(30)</span>', html)
         self.assertNotIn(f'id="hl-{note.pk}"', html)
