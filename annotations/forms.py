@@ -56,7 +56,7 @@ class TagCheckboxes(forms.CheckboxSelectMultiple):
                 f"{before}{box_id}{after}{checked}>\n {escape(label)}</label>\n\n</div>"
             )
         container_id = f' id="{escape(base_id)}"' if base_id else ""
-        return mark_safe(f"<div{container_id}>{''.join(boxes)}\n</div>")
+        return mark_safe(f'<div{container_id} class="tag-choices">{"".join(boxes)}\n</div>')
 
 
 # The keys a database integer column can hold: a larger number is no tag, not a crash.
@@ -172,6 +172,15 @@ class AnnotationForm(NoteFields):
             raise ValidationError(ANCHOR_MESSAGES.get(error.code, str(error)), code=error.code) from None
         cleaned["target"], cleaned["start"], cleaned["end"] = target, start, end
         return cleaned
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.auto_id and self.non_field_errors():
+            # A form-wide error here is about the words: mark that field and point it at the message
+            # (_form_errors.html), as Django does for a field's own errors.
+            attrs = self.fields["exact"].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{self.auto_id % 'exact'}_helptext {self.auto_id % 'errors'}"
 
 
 

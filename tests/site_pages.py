@@ -72,7 +72,7 @@ def make_site():
         ("sources", reverse("reader:sources")),
         ("source", excerpt.source.get_absolute_url()),
         ("tag", reverse("reader:tag", args=[tag.slug])),
-        ("search", reverse("reader:search") + "?q=war"),
+        ("search", reverse("reader:search") + "?q=assistance"),
         ("login", reverse("login")),
     ]
     site.workspace = [
@@ -82,7 +82,7 @@ def make_site():
         ("delete", reverse("annotations:delete", args=[draft.pk])),
         ("reply", reverse("annotations:reply", args=[published.pk])),
         ("place", reverse("annotations:place", args=[adrift.pk])),
-        ("search, logged in", reverse("reader:search") + "?q=war"),
+        ("search, logged in", reverse("reader:search") + "?q=assistance"),
         ("provision, logged in", article.get_absolute_url()),
     ]
     site.admin = [("admin changelist", reverse("admin:annotations_annotation_changelist"))]
