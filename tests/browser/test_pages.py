@@ -69,3 +69,26 @@ class PhoneWidthTests(PageTestCase):
             f"{kind}: {widths[(kind, 320)]}/{widths[(kind, 390)]}" for kind, _, _ in self.pages()))
         too_wide = {f"{kind} at {width}": scroll for (kind, width), scroll in widths.items() if scroll > width}
         self.assertEqual(too_wide, {})
+
+    def test_open_editor_and_annotate_control_fit_a_phone(self):
+        """At 320 px, words selected at the end of a line and the editor opened on them widen nothing."""
+        page = self.new_page(viewport={"width": 320, "height": 700})
+        self.log_in(self.site.analyst, page)
+        page.goto(self.site.workspace_url)
+        page.get_by_role("button", name="Select words with the keyboard").click()
+        page.keyboard.press("End")
+        page.keyboard.press("Shift+ArrowLeft")
+        expect(page.get_by_role("button", name="Annotate (A)")).to_be_visible()
+        page.keyboard.press("a")
+        expect(page.locator("#annotation-form textarea[name=body]")).to_be_focused()
+        self.assertEqual(page.evaluate("document.documentElement.scrollWidth"), 320)
+
+
+class AxeCheckTests(PageTestCase):
+    """The axe-core check behind every 'no violation' assertion does find violations, so a clean run means something."""
+
+    def test_axe_reports_a_button_without_a_name(self):
+        """A button with no text or label added to a page is reported as button-name."""
+        self.page.goto(self.site.treaty_url)
+        self.page.evaluate("document.querySelector('main').appendChild(document.createElement('button'))")
+        self.assertIn("button-name", [violation["id"] for violation in self.axe_violations()])
