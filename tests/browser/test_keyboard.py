@@ -275,7 +275,8 @@ class CardFocusTests(KeyboardTestCase):
         self.open_workspace()
         card = self.card(self.annotation.pk)
         card.get_by_role("link", name="Delete").press("Enter")
-        card.get_by_role("button", name="Delete").press("Enter")
+        expect(card.get_by_role("button", name="Delete")).to_be_focused()
+        self.page.keyboard.press("Enter")
         undo = self.page.locator(f"#deleted-{self.annotation.pk}").get_by_role("button", name="Undo")
         expect(undo).to_be_focused()
         self.page.keyboard.press("Enter")
@@ -330,5 +331,23 @@ class PrintTests(WorkspaceTestCase):
           };
         }""", annotation.pk)
         self.assertEqual(
-            printed, {"wording": True, "highlight": True, "number": f'"[{annotation.pk}]"', "note": True, "forms": 0}
+            printed, {"wording": True, "highlight": True, "number": f'"{annotation.pk}"', "note": True, "forms": 0}
         )
+
+
+class NoJumpTests(WorkspaceTestCase):
+    def test_opening_and_closing_the_editor_moves_nothing(self):
+        """The editor opens over the page beside the words and closes again: the page neither scrolls nor
+        shifts (the scroll position and the wording's place are the same before, during and after)."""
+        self.page.set_viewport_size({"width": 1280, "height": 500})
+        self.open_workspace()
+        self.page.evaluate("window.scrollTo(0, 120)")
+        where = "() => [window.scrollY, Math.round(document.getElementById('wording').getBoundingClientRect().top)]"
+        before = self.page.evaluate(where)
+        self.drag_select(QUOTE)
+        self.annotate_button.click()
+        expect(self.form_field("body")).to_be_focused()
+        opened = self.page.evaluate(where)
+        self.page.keyboard.press("Escape")
+        expect(self.page.locator("#annotation-form")).to_be_hidden()
+        self.assertEqual([opened, self.page.evaluate(where)], [before, before])

@@ -92,3 +92,4 @@ class AxeCheckTests(PageTestCase):
         self.page.goto(self.site.treaty_url)
         self.page.evaluate("document.querySelector('main').appendChild(document.createElement('button'))")
         self.assertIn("button-name", [violation["id"] for violation in self.axe_violations()])
+
