@@ -56,7 +56,7 @@ class TagCheckboxes(forms.CheckboxSelectMultiple):
                 f"{before}{box_id}{after}{checked}>\n {escape(label)}</label>\n\n</div>"
             )
         container_id = f' id="{escape(base_id)}"' if base_id else ""
-        return mark_safe(f'<div{container_id} class="tag-choices">{"".join(boxes)}\n</div>')
+        return mark_safe(f"<div{container_id}>{''.join(boxes)}\n</div>")
 
 
 # The keys a database integer column can hold: a larger number is no tag, not a crash.
