@@ -223,6 +223,15 @@ class AnnotationForm(NoteFields):
         cleaned["target"], cleaned["start"], cleaned["end"] = target, start, end
         return cleaned
 
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.auto_id and self.non_field_errors():
+            # A form-wide error here is about the words: mark that field and point it at the message
+            # (_form_errors.html), as Django does for a field's own errors.
+            attrs = self.fields["exact"].widget.attrs
+            attrs["aria-invalid"] = "true"
+            attrs["aria-describedby"] = f"{self.auto_id % 'exact'}_helptext {self.auto_id % 'errors'}"
+
 
 
 class AnnotationEditForm(NoteFields):

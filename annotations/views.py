@@ -12,7 +12,8 @@ from collections import namedtuple
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Min, Q
+from django.db.models import BigIntegerField, Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from django.utils.safestring import mark_safe
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import reswap, retarget
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from treaty_app import rules
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
@@ -286,6 +287,12 @@ def card_changed(request, provision, filters, annotation):
     return response
 
 
+def announce(response, message):
+    """`response`, with `message` for the workspace's live region: workspace.js says it once the
+    answer arrives (an HX-Trigger event), so a screen reader hears what the write did."""
+    return trigger_client_event(response, "announce", {"message": message})
+
+
 def wants_fragment(request):
     """An HTMX swap wants the fragment; a history restore (a page htmx lost) wants the whole page."""
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -297,19 +304,71 @@ def render_workspace(request, provision, filters, status=200, **extra):
     return with_csrf(request, render(request, template, context, status=status))
 
 
+# How many items each list of the analyst's home shows; each list says when there are more.
+HOME_LIST = 12
+
+
+def with_workspace_provision(annotations):
+    """`annotations` with `home_provision_id`: the provision whose workspace shows each one (its own,
+    its note's for a reply, the first provision its excerpt is linked to), as home_provision() finds
+    it, computed in the same query."""
+    def first_link(excerpt):
+        links = ExcerptLink.objects.filter(excerpt_id=OuterRef(excerpt)).order_by("provision__position", "pk")
+        return Subquery(links.values("provision_id")[:1])
+
+    return annotations.annotate(home_provision_id=Coalesce(
+        "provision_id", "parent__provision_id", first_link("excerpt_id"), first_link("parent__excerpt_id"),
+        output_field=BigIntegerField(),
+    ))
+
+
+def home_rows(annotations):
+    """The first HOME_LIST of `annotations` (ordered), whether there are more, each with its author
+    and `home` (its workspace's provision, with its treaty)."""
+    rows = list(with_workspace_provision(annotations).select_related("author", "parent")[: HOME_LIST + 1])
+    return rows[:HOME_LIST], len(rows) > HOME_LIST
+
+
 @login_required
 @team_required
 @require_GET
 def home(request):
-    counts = dict(
-        Annotation.objects.readable_by(request.user).roots().filter(provision__isnull=False)
-        .values_list("provision").annotate(count=Count("pk")).order_by()
-    )
-    treaties = list(Treaty.objects.prefetch_related("provisions"))
+    """The analyst's home: what waits for them (sent back, adrift, awaiting review), what the team did
+    lately, and every provision with its counts; a first-time analyst is shown how to annotate.
+    A fixed number of queries, however many annotations there are (each list shows HOME_LIST)."""
+    user = request.user
+    visible = Annotation.objects.readable_by(user)
+    mine = visible.filter(author=user)
+    lists = {
+        "sent_back": home_rows(mine.filter(review=Annotation.Review.RETURNED).order_by("-reviewed_at", "-pk")),
+        "adrift": home_rows(mine.adrift().roots().order_by("-updated_at", "-pk")),
+        "awaiting": home_rows(mine.filter(review=Annotation.Review.SUBMITTED).order_by("-submitted_at", "-pk")),
+        "activity": home_rows(visible.exclude(author=user).order_by("-created_at", "-pk")),
+    }
+    provision_ids = {row.home_provision_id for rows, _ in lists.values() for row in rows}
+    places = Provision.objects.select_related("treaty").only(
+        "slug", "kind", "number", "treaty__slug", "treaty__short_title").in_bulk(provision_ids - {None})
+    for rows, _ in lists.values():
+        for row in rows:
+            row.home = places.get(row.home_provision_id)
+    counts = {
+        provision: (total, own) for provision, total, own in
+        visible.roots().filter(provision__isnull=False).values("provision").order_by()
+        .annotate(total=Count("pk"), own=Count("pk", filter=Q(author=user)))
+        .values_list("provision", "total", "own")
+    }
+    treaties = list(Treaty.objects.prefetch_related(
+        Prefetch("provisions", queryset=Provision.objects.in_order().defer("text", "summary"))))
     for treaty in treaties:
         for provision in treaty.provisions.all():
-            provision.annotation_count = counts.get(provision.pk, 0)
-    return render(request, "annotations/home.html", {"treaties": treaties})
+            provision.annotation_count, provision.own_count = counts.get(provision.pk, (0, 0))
+    context = {
+        "treaties": treaties,
+        "first_time": not Annotation.objects.filter(author=user).exists(),
+        **{name: rows for name, (rows, _) in lists.items()},
+        **{f"more_{name}": more for name, (_, more) in lists.items()},
+    }
+    return render(request, "annotations/home.html", context)
 
 
 @login_required
@@ -351,7 +410,8 @@ def annotation_create(request, treaty_slug, provision_slug):
     if not request.htmx:
         messages.success(request, "Annotation saved.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return render_changes(request, provision, filters, main="form", annotation=annotation, new=True)
+    return announce(render_changes(request, provision, filters, main="form", annotation=annotation, new=True),
+                    "Annotation saved.")
 
 
 def render_form(request, provision, filters, form, status):
@@ -429,7 +489,7 @@ def annotation_edit(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation updated.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return card_changed(request, provision, filters, annotation)
+    return announce(card_changed(request, provision, filters, annotation), "Changes saved.")
 
 
 @login_required
@@ -456,12 +516,13 @@ def annotation_reply(request, pk):
         reply = writes.reply(parent.pk, author=request.user, body=form.cleaned_data["body"])
     except writes.Refused as refusal:
         return render_refusal(request, refusal, provision, filters)
+    saved = "Reply saved." + (
+        " A curator will review it before it appears under the published note." if reply.review == "submitted" else ""
+    )
     if not request.htmx:
-        messages.success(request, "Reply saved." + (
-            " A curator will review it before it appears under the published note." if reply.review == "submitted" else ""
-        ))
+        messages.success(request, saved)
         return redirect(workspace_url(provision, filters) + f"#annotation-{reply.pk}")
-    return card_changed(request, provision, filters, parent)
+    return announce(card_changed(request, provision, filters, parent), saved)
 
 
 @login_required
@@ -483,7 +544,8 @@ def annotation_delete(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation deleted. You can undo this for 15 minutes.")
         return redirect(workspace_url(provision, filters))
-    return render_changes(request, provision, filters, annotation=annotation, gone=True, deleted_changed=True)
+    response = render_changes(request, provision, filters, annotation=annotation, gone=True, deleted_changed=True)
+    return announce(response, "Annotation deleted. You can undo this for 15 minutes.")
 
 
 @login_required
@@ -501,7 +563,7 @@ def annotation_restore(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation restored.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return render_workspace(request, provision, filters)
+    return announce(render_workspace(request, provision, filters), "Annotation restored.")
 
 
 @login_required
@@ -519,7 +581,7 @@ def annotation_submit(request, pk):
     if not request.htmx:
         messages.success(request, "Submitted for publication: a curator will review it.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return card_changed(request, provision, filters, annotation)
+    return announce(card_changed(request, provision, filters, annotation), "Submitted for publication: a curator will review it.")
 
 
 @login_required
@@ -533,7 +595,7 @@ def annotation_hide(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
         return redirect(workspace_url(provision, filters))
-    return render_changes(request, provision, filters, annotation=annotation, gone=True)
+    return announce(render_changes(request, provision, filters, annotation=annotation, gone=True), "Annotation hidden.")
 
 
 @login_required

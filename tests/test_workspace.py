@@ -69,7 +69,7 @@ class AccessTests(WorkspaceTestCase):
     def test_workspace_page_carries_the_csrf_header_for_htmx(self):
         """The page sends the CSRF token as a header on every HTMX request."""
         response = self.client.get(self.url)
-        self.assertContains(response, "hx-headers='{\"X-CSRFToken\": \"")
+        self.assertContains(response, "data-hx-headers='{\"X-CSRFToken\": \"")
 
 
 class CreateTests(WorkspaceTestCase):
@@ -354,7 +354,7 @@ class WriteAnswerTests(WorkspaceTestCase):
         self.assertNotIn('id="workspace-body"', html)
         self.assertEqual(sorted(int(pk) for pk in re.findall(r'<li id="annotation-(\d+)" class="card', html)), sorted(cards))
         self.assertIn('<div id="wording" class="provision-text annotatable" data-target="provision" '
-                      f'data-text-version="{self.provision.text_version}" hx-swap-oob="true">', html)
+                      f'data-text-version="{self.provision.text_version}" data-hx-swap-oob="true">', html)
         return html
 
     def test_create_answers_with_a_fresh_form_the_new_card_and_the_highlights(self):
@@ -362,8 +362,8 @@ class WriteAnswerTests(WorkspaceTestCase):
         created = Annotation.objects.get(body="Why this matters.")
         html = self.assert_only(response, cards=[created.pk])
         self.assertTrue(html.lstrip().startswith('<section id="annotation-form"'))
-        self.assertIn('<ol hx-swap-oob="afterbegin:#cards">', html)
-        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(31)</span>', html)
+        self.assertIn('<ol data-hx-swap-oob="afterbegin:#cards">', html)
+        self.assertIn('<span class="count" id="cards-count" data-hx-swap-oob="true">(31)</span>', html)
         self.assertIn(f'id="hl-{created.pk}"', html)
 
     def test_edit_submit_and_reply_answer_with_their_card(self):
@@ -386,7 +386,96 @@ class WriteAnswerTests(WorkspaceTestCase):
         note = writes.create(author=self.analyst, target=self.provision, start=0, end=6, exact=TEXT[:6], body="Gone soon.")
         response = self.client.post(reverse("annotations:delete", args=[note.pk]), headers=HTMX)
         html = self.assert_only(response, cards=[])
-        self.assertIn('<div id="recently-deleted" hx-swap-oob="true">', html)
+        self.assertIn('<div id="recently-deleted" data-hx-swap-oob="true">', html)
         self.assertIn("Undo", html)
-        self.assertIn('<span class="count" id="cards-count" hx-swap-oob="true">(30)</span>', html)
+        self.assertIn('<span class="count" id="cards-count" data-hx-swap-oob="true">(30)</span>', html)
         self.assertNotIn(f'id="hl-{note.pk}"', html)
+
+
+class HomeTests(WorkspaceTestCase):
+    """/workspace/: what waits for the analyst, what the team did, the provisions with their counts."""
+
+    home_url = reverse("annotations:home")
+
+    def setUp(self):
+        super().setUp()
+        start = TEXT.index(QUOTE)
+        self.returned = make_annotation(self.provision, self.analyst, start, start + len(QUOTE), body="Sent back.",
+                                        review=Annotation.Review.RETURNED, review_note="Name the article it contradicts.")
+        self.submitted = make_annotation(self.provision, self.analyst, 0, 6, body="Waiting.", review=Annotation.Review.SUBMITTED)
+        self.adrift = annotation_row(provision=self.provision, author=self.analyst, body="Lost.", visibility="team",
+                                     placement=Annotation.Placement.ORPHANED, exact="gone words")
+        self.by_bob = make_annotation(self.provision, self.other, 10, 20, body="Bob's view.")
+
+    def section(self, response, heading_id):
+        """The HTML of the home page's section labelled by `heading_id`."""
+        html = response.content.decode()
+        start = html.index(f'aria-labelledby="{heading_id}"')
+        return html[start : html.index("</section>", start)]
+
+    def test_sent_back_shows_the_curators_reason(self):
+        """A note sent back is listed with the curator's reason and a link to its card."""
+        section = self.section(self.client.get(self.home_url), "sent-back-heading")
+        self.assertIn("Name the article it contradicts.", section)
+        self.assertIn(f'{self.url}#annotation-{self.returned.pk}"', section)
+
+    def test_needs_attention_lists_adrift_notes_with_place_again(self):
+        """An orphaned note is listed under Needs attention with a link to place it again."""
+        section = self.section(self.client.get(self.home_url), "attention-heading")
+        self.assertIn(reverse("annotations:place", args=[self.adrift.pk]), section)
+
+    def test_awaiting_review_lists_submitted_notes(self):
+        """A submitted note is listed under Awaiting review, and only there."""
+        response = self.client.get(self.home_url)
+        self.assertEqual(
+            [heading for heading in ("sent-back-heading", "attention-heading", "awaiting-heading")
+             if "Waiting." in self.section(response, heading)],
+            ["awaiting-heading"],
+        )
+
+    def test_team_activity_shows_what_others_wrote(self):
+        """Recent team activity lists another analyst's note, not one's own."""
+        section = self.section(self.client.get(self.home_url), "activity-heading")
+        self.assertEqual(("Bob&#x27;s view." in section, "Waiting." in section), (True, False))
+
+    def test_provisions_with_their_counts(self):
+        """Each provision's row counts the team's annotations and one's own."""
+        make_annotation(self.provision, self.other, 30, 40, visibility="private")  # bob's own: not counted for ana
+        html = self.client.get(self.home_url).content.decode()
+        row = re.search(r'<th scope="row"><a href="/workspace/t/art-4/">Article 4</a>.*?</tr>', html, re.S).group(0)
+        self.assertEqual(re.findall(r'<td class="count">(\d+)</td>', row), ["4", "3"])
+
+    def test_first_time_analyst_is_shown_how_to_annotate(self):
+        """An analyst with no annotation yet sees how to annotate, with the keyboard path; one with notes does not."""
+        newcomer = make_user("newcomer")
+        self.client.force_login(newcomer)
+        shown = "How to annotate" in self.client.get(self.home_url).content.decode()
+        self.client.force_login(self.analyst)
+        self.assertEqual((shown, "How to annotate" in self.client.get(self.home_url).content.decode()), (True, False))
+
+    def test_home_queries_do_not_grow_with_annotations(self):
+        """The home costs the same queries with a few annotations as with hundreds, in every list, replies and
+        notes on a commentary excerpt included."""
+        source = make_source(body="A commentary on the article.")
+        excerpt = make_excerpt(source, 0, len(source.body))
+        link(excerpt, self.provision)
+
+        def grow(count):
+            for _ in range(count):
+                note = make_annotation(self.provision, self.analyst, 0, 6, review=Annotation.Review.RETURNED, review_note="No.")
+                make_annotation(self.provision, self.analyst, 0, 6, review=Annotation.Review.SUBMITTED)
+                annotation_row(provision=self.provision, author=self.analyst, body="Lost.", visibility="team",
+                               placement=Annotation.Placement.DRIFTED, exact="gone")
+                annotation_row(parent=note, author=self.other, body="A reply.", visibility="team")
+                on_excerpt = annotation_row(excerpt=excerpt, author=self.other, body="On the excerpt.", visibility="team",
+                                            exact=excerpt.text[:10], start=0, end=10)
+                annotation_row(parent=on_excerpt, author=self.curator, body="Reply on the excerpt.", visibility="team")
+
+        grow(1)
+        with CaptureQueriesContext(connection) as few:
+            self.client.get(self.home_url)
+        grow(40)
+        with CaptureQueriesContext(connection) as many:
+            response = self.client.get(self.home_url)
+        self.assertContains(response, "Reply on the excerpt.")
+        self.assertEqual(len(many), len(few), [q["sql"] for q in many.captured_queries])

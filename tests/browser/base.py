@@ -51,11 +51,22 @@ from django.test.testcases import LiveServerThread  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 __all__ = [
-    "CHARACTER_BOXES", "CHROMIUM", "CHROMIUM_ARGS", "IS_TARGET", "REPORT_CSP_VIOLATIONS", "SELECT_RANGE",
+    "AXE_TAGS", "CHARACTER_BOXES", "CHROMIUM", "CHROMIUM_ARGS", "IS_TARGET", "REPORT_CSP_VIOLATIONS", "SELECT_RANGE",
     "BrowserTestCase", "LiveServerOneRequestAtATime", "Navigations", "OneRequestAtATimeServer", "expect",
 ]
 
 expect.set_options(timeout=10_000)
+
+# axe-core from node_modules (package-lock.json), run in the page by Playwright's evaluate, which the
+# page's Content Security Policy does not govern: the app's CSP stays as strict as it is.
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 level AA, as axe-core tags its rules.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+_RUN_AXE = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  return result.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ") + ": " + n.failureSummary.split("\\n").slice(1, 2).join(""))}));
+}"""
 
 # Where a string sits in a container's text (its textContent, which selection.js counts in: the
 # footnote-like .hl-ref markers draw their numbers as CSS generated content, so they hold no text).
@@ -262,6 +273,21 @@ class BrowserTestCase(StaticLiveServerTestCase):
         (page or self.page).context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.live_server_url}]
         )
+
+    def axe_violations(self, page=None):
+        """axe-core's WCAG 2.2 AA violations on the page as it is now: [{id, impact, help, nodes}]."""
+        page = page or self.page
+        if not AXE_SCRIPT.exists():
+            if os.environ.get("GLOSSA_REQUIRE_BROWSER") == "1":
+                self.fail(f"GLOSSA_REQUIRE_BROWSER=1 but {AXE_SCRIPT} is missing (npm ci --ignore-scripts)")
+            self.skipTest(f"{AXE_SCRIPT} is missing (npm ci --ignore-scripts)")
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+        return page.evaluate(_RUN_AXE, AXE_TAGS)
+
+    def assert_accessible(self, state, page=None):
+        """No axe-core violation of WCAG 2.2 AA in the page's current `state` (named in the failure)."""
+        self.assertEqual(self.axe_violations(page), [], f"axe-core: violations in {state}")
 
     def watch_navigation(self, page=None):
         """Mark the document and record every navigation of the main frame from now on (see Navigations)."""

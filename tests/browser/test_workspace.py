@@ -132,7 +132,7 @@ class AnnotateTests(WorkspaceTestCase):
         expect(card).to_have_class(re.compile(r"\bcard-new\b"))
         expect(card.locator(".card-body")).to_have_text("Triggers automatic assistance.")
         expect(card.locator(".card-body em")).to_have_text("automatic")
-        expect(card.locator("ul.tags a.tag")).to_have_text(["legal-threshold", "military-assistance"])
+        expect(card.locator(".tags a.tag")).to_have_text(["legal-threshold", "military-assistance"])
         expect(page.locator(f"mark.hl#hl-{annotation.pk}")).to_be_visible()
         self.assertEqual(self.marked_text(annotation.pk), QUOTE)
         expect(self.form_field("exact")).to_have_value("")  # a fresh form for the next one
@@ -470,7 +470,8 @@ class CardTests(WorkspaceTestCase):
         self.assertEqual(response.value.status, 422)
         expect(card.locator(".reply-slot .errorlist")).to_have_text("This field is required.", timeout=2_000)
         expect(self.page.locator("#wording")).to_be_visible()
-        expect(self.page.locator("#annotation-form")).to_be_visible()
+        # Still the workspace, its editor folded away until words are chosen.
+        expect(self.page.locator("#annotation-form")).to_be_attached()
 
     def test_cancel_reply_closes_the_form(self):
         """Cancel on an open reply form closes it and saves nothing."""
