@@ -4,6 +4,8 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from treaty_app.models import language_name
+
 from .anchoring import AnchorError, check_span, find_unique
 from . import assessments
 from .models import Annotation, AssessmentField, Tag
@@ -186,24 +188,35 @@ class AnnotationForm(NoteFields):
     start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     excerpt = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Which wording the words are in: the provision's own (empty) or a language version's. A choice
+    # without JavaScript, where several are shown; set from the selection with it.
+    language = forms.ChoiceField(label="In the text", required=False, choices=[("", "")], widget=forms.HiddenInput)
 
-    field_order = ["exact", "body", "tags", "new_tags", "visibility"]
+    field_order = ["exact", "language", "body", "tags", "new_tags", "visibility"]
 
-    def __init__(self, *args, provision, excerpts=(), **kwargs):
+    def __init__(self, *args, provision, excerpts=(), versions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.provision = provision
         self.excerpts = {excerpt.pk: excerpt for excerpt in excerpts}
+        self.versions = {version.language: version for version in versions}
+        if self.versions:
+            field = self.fields["language"]
+            field.choices = [("", language_name(provision.treaty.language)),
+                             *((tag, f"{version.language_name} ({tag})") for tag, version in self.versions.items())]
+            field.widget = forms.Select(choices=field.choices)
 
     def clean(self):
         cleaned = super().clean()
+        if "language" in self.errors:
+            raise ValidationError("That language version is not one of this provision's.", code="bad_target")
         if {"start", "end", "excerpt"} & self.errors.keys():
             # Hidden fields: their own errors would show nowhere.
             raise ValidationError("The selection could not be read. Select the words again.", code="bad_selection")
         exact, start, end = cleaned.get("exact"), cleaned.get("start"), cleaned.get("end")
         if not exact:
             return cleaned
-        target = self.provision
-        text = self.provision.text
+        target = self.versions.get(cleaned.get("language")) or self.provision
+        text = target.text
         if cleaned.get("excerpt") is not None:
             target = self.excerpts.get(cleaned["excerpt"])
             if target is None:

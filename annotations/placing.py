@@ -40,7 +40,7 @@ class PlaceForm(forms.Form):
 
     def __init__(self, *args, annotation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.text = annotation.provision.text
+        self.text = annotation.target.text  # the provision's own wording or its language version's
         if not self.is_bound:
             self.initial["version"] = annotation.version
             if annotation.placement == Annotation.Placement.FUZZY:
@@ -144,7 +144,7 @@ def place(request, annotation, *, done_url):
                 messages.success(request, f"Placed again on “{Truncator(placed.exact).chars(80)}”.")
                 return redirect(done_url), None, 302
     fuzzy = annotation.placement == Annotation.Placement.FUZZY
-    text = annotation.provision.text
+    text = annotation.target.text
     words = annotation.original_exact or annotation.exact
     located = locate(text, exact=words, prefix=annotation.prefix, suffix=annotation.suffix,
                      start_hint=annotation.start, limit=3)
@@ -153,7 +153,7 @@ def place(request, annotation, *, done_url):
         "form": form,
         "error": error,
         "old_wording": split_at(annotation.anchored_text, old_span(annotation)),
-        "new_wording": split_at(annotation.provision.text, (annotation.start, annotation.end) if fuzzy else None),
+        "new_wording": split_at(annotation.target.text, (annotation.start, annotation.end) if fuzzy else None),
         "can_confirm": fuzzy,
         "cancel_url": done_url,
         # The best places the search found, to accept with one click (the current one excluded).

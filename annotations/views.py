@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, Count, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BigIntegerField, Count, F, Min, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +29,7 @@ from treaty_app import rules
 from treaty_app.models import Excerpt, ExcerptLink, Provision, Treaty
 
 from treaty_app.card_pages import CardPages
-from treaty_app.marking import marked_pieces, piece_cuts
+from treaty_app.marking import marked_paragraphs, marked_pieces, piece_cuts
 
 from . import writes
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
@@ -89,15 +89,16 @@ def workspace_url(provision, filters=None):
 
 
 # What a highlight needs of an annotation: where it is, and the tag that colours it.
-Span = namedtuple("Span", "pk start end tag_slug")
+Span = namedtuple("Span", "pk start end tag_slug version_id")
 
 
 def wording_spans(annotations, tags):
     """Light rows (Span) of these annotations, for highlights: one query, no model instances, with
     each one's first tag by name (the colour its highlight takes); `tags` is the vocabulary."""
     slugs = {tag.name: tag.slug for tag in tags}
-    rows = annotations.annotate(first_tag=Min("tags__name")).values_list("pk", "start", "end", "first_tag")
-    return [Span(pk, start, end, slugs.get(name)) for pk, start, end, name in rows]
+    rows = annotations.annotate(first_tag=Min("tags__name")).values_list(
+        "pk", "start", "end", "first_tag", "language_version_id")
+    return [Span(pk, start, end, slugs.get(name), version) for pk, start, end, name, version in rows]
 
 
 def card_key(annotation, user, can_hide, filters, *, new=False):
@@ -121,15 +122,30 @@ def wording_state(request, provision, filters, tags=None):
     """The highlights of the wording as `request.user` sees them, with the pages of their cards: what
     the workspace draws, and what an HTMX write sends again out of band."""
     visible = Annotation.objects.readable_by(request.user)
-    spans = wording_spans(filters.apply(visible.on_provision(provision)).distinct(), tags or list(Tag.objects.all()))
+    # The provision's own wording first, then each language version's: one query for all of them.
+    on_provision = visible.roots().filter(provision=provision).order_by(
+        F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
+    spans = wording_spans(filters.apply(on_provision).distinct(), tags or list(Tag.objects.all()))
     placed = [span for span in spans if span.start is not None]
     pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
                       keep=filters.query.removeprefix("?"), anchor="cards-heading")
-    html = mark_safe("".join(marked_pieces(
-        provision.text, placed, cuts=piece_cuts(len(provision.text)), anchors=True, colours=True, href=pages.href,
-        cache=caches["cards"],
-    )))
-    return {"spans": spans, "pages": pages, "wording_html": html}
+    versions = list(provision.language_versions.all())
+    own = [span for span in placed if span.version_id is None]
+    options = {"anchors": True, "colours": True, "href": pages.href, "cache": caches["cards"]}
+    if versions:
+        # Beside its language versions, the wording is in paragraphs, aligned with theirs.
+        html = paragraphs_html(provision.text, own, **options)
+        for version in versions:
+            version.html = paragraphs_html(version.text, [s for s in placed if s.version_id == version.pk], **options)
+    else:
+        html = mark_safe("".join(marked_pieces(provision.text, own, cuts=piece_cuts(len(provision.text)), **options)))
+    return {"spans": spans, "pages": pages, "wording_html": html, "versions": versions}
+
+
+def paragraphs_html(text, spans, **options):
+    """`text` with its highlights as <p> elements with the text's blank line between them: the
+    element's textContent stays the text."""
+    return mark_safe("\n\n".join(f"<p>{paragraph}</p>" for paragraph in marked_paragraphs(text, spans, **options)))
 
 
 def workspace_context(request, provision, filters, **extra):
@@ -184,6 +200,7 @@ def workspace_context(request, provision, filters, **extra):
         # the rest of the page once there are a thousand cards.
         "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
         "wording_html": wording["wording_html"],
+        "versions": wording["versions"],
         "cards": cards,
         "pages": pages,
         "total": len(spans) + len(excerpt_annotations),
@@ -196,7 +213,7 @@ def workspace_context(request, provision, filters, **extra):
         "filters": filters,
         "recently_deleted": list(recently_deleted),
         "can_hide": can_hide,
-        "form": AnnotationForm(provision=provision, excerpts=excerpts, tags=tags),
+        "form": AnnotationForm(provision=provision, excerpts=excerpts, versions=wording["versions"], tags=tags),
         "reply_form": ReplyForm(),
         "card_csrf": CARD_CSRF,
     }
@@ -244,7 +261,8 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         "annotation": card, "wording_html": None, "total": None,
     }
     if main == "form":
-        context["form"] = AnnotationForm(provision=provision, excerpts=(), tags=list(Tag.objects.all()))
+        context["form"] = AnnotationForm(provision=provision, excerpts=(), versions=provision.language_versions.all(),
+                                         tags=list(Tag.objects.all()))
     if new and card is not None:
         context["new_card"] = context["created"] = card
     if root is not None and root.excerpt_id:
@@ -259,7 +277,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         context["excerpt"] = excerpt
     elif provision.text:
         wording = wording_state(request, provision, filters)
-        context |= {"wording_html": wording["wording_html"], "pages": wording["pages"]}
+        context |= {"wording_html": wording["wording_html"], "pages": wording["pages"], "versions": wording["versions"]}
     if new or gone:
         # The count covers the notes on the excerpts beside the wording too, as the page's does.
         excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
@@ -394,7 +412,8 @@ def annotation_create(request, treaty_slug, provision_slug):
     provision = get_provision(treaty_slug, provision_slug)
     filters = Filters(request.GET)
     excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
-    form = AnnotationForm(request.POST, provision=provision, excerpts=excerpts)
+    form = AnnotationForm(request.POST, provision=provision, excerpts=excerpts,
+                          versions=provision.language_versions.all())
     if not form.is_valid():
         return render_form(request, provision, filters, form, status=422)
     data = form.cleaned_data

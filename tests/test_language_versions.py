@@ -8,7 +8,9 @@ from io import StringIO
 from pathlib import Path
 
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import agreement, writes
@@ -232,3 +234,65 @@ class AdminTests(LanguageVersionTestCase):
         })
         self.assertContains(response, "must be a BCP 47 language tag such as ru, ko or en-GB")
         self.assertEqual(LanguageVersion.objects.get().language, "ru")
+
+
+class WorkspaceTests(LanguageVersionTestCase):
+    """Analysts annotate a language version's words in the workspace, with and without JavaScript."""
+
+    def setUp(self):
+        self.version = self.russian()
+        self.client.force_login(self.analyst)
+        self.url = reverse("annotations:workspace", args=["t", "art-4"])
+        self.create_url = reverse("annotations:create", args=["t", "art-4"])
+
+    def test_the_versions_stand_beside_the_wording_each_element_holding_its_text(self):
+        page = self.client.get(self.url).content.decode()
+        self.assertEqual(text_content(page, "wording"), ENGLISH)
+        self.assertEqual(text_content(page, "wording-ru"), RUSSIAN_TEXT)
+        self.assertIn('data-target="version" data-language="ru"', page)
+        self.assertIn('<option value="ru">Russian (ru)</option>', page)  # the typed-words form's choice
+
+    def test_typed_words_in_the_russian_text_without_javascript(self):
+        response = self.client.post(self.create_url, {"exact": WAR, "language": "ru", "body": "No JS.",
+                                                      "visibility": "team"})
+        self.assertEqual(response.status_code, 302)
+        annotation = Annotation.objects.get(body="No JS.")
+        self.assertEqual((annotation.language_version, annotation.provision, annotation.exact),
+                         (self.version, self.provision, WAR))
+
+    def test_an_htmx_selection_answers_with_the_versions_highlights(self):
+        start = RUSSIAN_TEXT.index(WAR)
+        response = self.client.post(self.create_url, {
+            "exact": WAR, "start": start, "end": start + len(WAR), "language": "ru", "body": "HTMX.",
+            "visibility": "team",
+        }, headers={"HX-Request": "true"})
+        self.assertEqual(response.status_code, 200)
+        annotation = Annotation.objects.get(body="HTMX.")
+        html = response.content.decode()
+        self.assertEqual(text_content(html, "wording-ru"), RUSSIAN_TEXT)
+        ru = html[html.index('id="wording-ru"'):]
+        self.assertIn(f'id="hl-{annotation.pk}"', ru)
+        english = html[html.index('id="wording"'):html.index('id="wording-ru"')]
+        self.assertNotIn(f'id="hl-{annotation.pk}"', english)
+
+    def test_words_of_the_english_text_are_not_found_in_the_russian_one(self):
+        response = self.client.post(self.create_url, {"exact": "in a state of war", "language": "ru", "body": "x",
+                                                      "visibility": "team"})
+        self.assertEqual(response.status_code, 422)
+        response = self.client.post(self.create_url, {"exact": WAR, "language": "ko", "body": "x",
+                                                      "visibility": "team"})
+        self.assertContains(response, "That language version is not one of this provision", status_code=422)
+        self.assertFalse(Annotation.objects.exists())
+
+    def test_queries_stay_flat_with_annotations_and_replies_on_the_version(self):
+        def count():
+            with CaptureQueriesContext(connection) as captured:
+                self.assertEqual(self.client.get(self.url).status_code, 200)
+            return len(captured)
+
+        writes.reply(self.annotate(self.version, WAR).pk, author=self.analyst, body="A reply.")
+        one = count()
+        for words in ("другая Сторона", "военную и иную помощь", "Устава ООН", "статьёй 51"):
+            annotation = self.annotate(self.version, words)
+            writes.reply(annotation.pk, author=self.analyst, body="A reply.")
+        self.assertEqual(count(), one)

@@ -4,7 +4,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from .admin_guards import (
@@ -127,19 +129,6 @@ class SavesWording:
             self.message_user(request, result.summary(), messages.INFO)
 
 
-class LanguageVersionInline(GuardedTabularInline):
-    """The provision's other language versions, listed; each is edited on its own page (its wording
-    must go through save_wording, which an inline formset's save would pass by)."""
-
-    model = LanguageVersion
-    fields = ["language", "status", "source", "text_version"]
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
-    extra = 0
-    max_num = 0
-
-
 @admin.register(LanguageVersion)
 class LanguageVersionAdmin(SavesWording, GuardedHistoryAdmin):
     list_display = ["provision", "treaty", "language", "status", "source", "text_version"]
@@ -166,12 +155,23 @@ class ProvisionAdmin(SavesWording, GuardedHistoryAdmin):
     list_filter = ["treaty", "coverage", "kind"]
     search_fields = ["slug", "heading", "text", "summary"]
     list_select_related = ["treaty"]
-    readonly_fields = ["text_version", "updated_at"]
+    readonly_fields = ["text_version", "updated_at", "other_languages"]
     autocomplete_fields = ["summary_source"]
-    inlines = [LanguageVersionInline, QuotedPassageInline, ExcerptLinkInline]
+    inlines = [QuotedPassageInline, ExcerptLinkInline]
 
     def autocomplete_label(self, request, obj):
         return provision_label(obj, with_treaty=several_treaties(request))
+
+    @admin.display(description="Language versions")
+    def other_languages(self, obj):
+        """Links to its language versions, each edited on its own page (where save_wording saves it)."""
+        versions = obj.language_versions.all() if obj.pk else []
+        links = format_html_join(", ", '<a href="{}">{} ({})</a>', (
+            (reverse("admin:treaty_app_languageversion_change", args=[v.pk]), v.language, v.get_status_display())
+            for v in versions))
+        add = format_html('<a href="{}?provision={}">Add one</a>', reverse("admin:treaty_app_languageversion_add"),
+                          obj.pk) if obj.pk else ""
+        return format_html("{} {}", links or "None.", add)
 
     def get_queryset(self, request):
         return (

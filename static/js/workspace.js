@@ -70,6 +70,7 @@
     span.last = rects.length ? rects[rects.length - 1] : span.rect;
     span.target = container.dataset.target;
     span.excerpt = container.dataset.excerpt || "";
+    span.language = container.dataset.language || "";
     return span;
   }
 
@@ -102,6 +103,7 @@
       field(form, "start").value = selected.start;
       field(form, "end").value = selected.end;
       field(form, "excerpt").value = selected.excerpt;
+      field(form, "language").value = selected.language;
       section.classList.add("has-selection");
     }
     editorOrigin = origin || null;
@@ -424,7 +426,7 @@
   document.addEventListener("input", function (event) {
     if (event.target.name === "exact") {
       var form = event.target.form;
-      ["start", "end", "excerpt"].forEach(function (name) { field(form, name).value = ""; });
+      ["start", "end", "excerpt", "language"].forEach(function (name) { field(form, name).value = ""; });
     }
   });
 
