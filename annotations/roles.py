@@ -47,3 +47,16 @@ def grant_role_permissions(group_model, permission_model, *, strict=True):
                 raise RuntimeError(f"{role}: permissions {sorted(missing)} of {app_label} do not exist.")
             permissions += found
         group.permissions.set(permissions)
+
+
+def regrant_roles(apps, schema_editor):
+    """A data migration's step: make the permissions the migrations so far have models for (Django
+    makes them only after all migrations), then grant the roles what exists. Each migration that adds
+    a model a role needs runs it again."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), strict=False)

@@ -114,3 +114,15 @@ class PasswordResetTests(TestCase):
         """With mail configured, Django's reset sends its mail."""
         self.client.post("/accounts/password_reset/", {"email": "ana@example.org"})
         self.assertEqual([message.to for message in mail.outbox], [["ana@example.org"]])
+
+
+class RolePermissionsTests(TestCase):
+    def test_after_the_migrations_each_role_has_exactly_its_permissions(self):
+        """Every migration grants what exists so far; after the last one nothing may be missing."""
+        from annotations.roles import ROLE_PERMISSIONS
+
+        for role, by_app in ROLE_PERMISSIONS.items():
+            with self.subTest(role):
+                granted = set(Group.objects.get(name=role).permissions.values_list(
+                    "content_type__app_label", "codename"))
+                self.assertEqual(granted, {(app, code) for app, codes in by_app.items() for code in codes})

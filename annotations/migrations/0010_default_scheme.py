@@ -1,7 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from annotations.roles import grant_role_permissions
+from annotations.roles import regrant_roles
 
 # The scheme the issue names, as a start: curators change it in the admin.
 SCHEME = [
@@ -29,18 +28,11 @@ def default_scheme(apps, schema_editor):
             Value.objects.get_or_create(field=field, slug=value_slug, defaults={"label": value_label, "position": order})
 
 
-def regrant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    grant_role_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
-
 
 class Migration(migrations.Migration):
     dependencies = [("annotations", "0009_assessments")]
 
     operations = [
         migrations.RunPython(default_scheme, migrations.RunPython.noop),
-        migrations.RunPython(regrant, migrations.RunPython.noop),
+        migrations.RunPython(regrant_roles, migrations.RunPython.noop),
     ]
