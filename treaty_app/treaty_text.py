@@ -38,6 +38,8 @@ HEADER_LINE = re.compile(
 
 # How long an import waits for the rows it must lock before it gives up (and changes nothing).
 LOCK_TIMEOUT = 5
+# The largest file import_treaty reads, in either format: a treaty's text is well under a megabyte.
+MAX_FILE_BYTES = 10 * 2**20
 
 
 @dataclass
@@ -62,6 +64,14 @@ class ParsedProvision:
     @property
     def number(self):
         return None if self.slug == "preamble" else int(self.slug.removeprefix("art-"))
+
+    @classmethod
+    def from_paragraphs(cls, slug, *, line, heading="", paragraphs=()):
+        """A provision read from another format (akn_reading.py), one line per paragraph.
+
+        Only such a provision can have no wording: the text format refuses a heading without any."""
+        lines = [part for paragraph in paragraphs for part in (paragraph, "")]
+        return cls(slug=slug, line=line, heading=heading, lines=lines)
 
 
 @dataclass
@@ -108,6 +118,15 @@ def parse_treaty_text(text):
         if not provision.text:
             raise CorpusError(f"line {provision.line}: {provision.slug} has no wording under its heading.")
     return TreatyText(title=" ".join(" ".join(title_lines).split()), facts=facts, provisions=parsed)
+
+
+def parse_official_text(text):
+    """A TreatyText from either format import_treaty reads: Akoma Ntoso XML (a text whose first
+    character other than white space is ``<``), or else the plain-text format."""
+    # akn_reading builds on this module's classes, so it is imported when needed.
+    from .akn_reading import looks_like_xml, parse_akoma_ntoso
+
+    return parse_akoma_ntoso(text) if looks_like_xml(text) else parse_treaty_text(text)
 
 
 def _comparable(title):
@@ -170,7 +189,7 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
     save) and gives up, changing nothing, when a lock is not free within LOCK_TIMEOUT seconds. With
     `dry_run` it does all of that, reports, and rolls back: the report is exactly what an import
     would do, and nothing is written."""
-    parsed = parsed or parse_treaty_text(text)
+    parsed = parsed or parse_official_text(text)
     report = ImportReport()
     try:
         with transaction.atomic(), versioning.deferred():
@@ -180,6 +199,12 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
                 provision = provisions.get(item.slug)
                 if provision is None:
                     raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
+                if not item.text:
+                    # An Akoma Ntoso article with no wording: the wording held stays as it is.
+                    report.unchanged["provisions"] += 1
+                    if dry_run:
+                        report.notes.append(f"{provision}: the file holds no wording of it; left as it is.")
+                    continue
                 if provision.text == item.text and provision.coverage == Provision.Coverage.FULL:
                     report.unchanged["provisions"] += 1
                     if dry_run:
@@ -209,11 +234,11 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None):
     return report
 
 
-def create_treaty(text, *, slug=None, by=None, dry_run=False):
+def create_treaty(text=None, *, parsed=None, slug=None, by=None, dry_run=False):
     """A new treaty from a file (--new): its facts from the title and header lines, its provisions
     (in reading order: the preamble, then the articles by number) from the headings. Returns
     (treaty, report)."""
-    parsed = parse_treaty_text(text)
+    parsed = parsed or parse_official_text(text)
     if not parsed.title:
         raise CorpusError("the file does not start with the treaty's title, which a new treaty needs.")
     facts = {key: value for key, (value, _) in parsed.facts.items()}
@@ -249,7 +274,8 @@ def create_treaty(text, *, slug=None, by=None, dry_run=False):
                 Provision.objects.create(
                     treaty=treaty, slug=item.slug, number=number, position=number or 0,
                     kind=Provision.Kind.PREAMBLE if number is None else Provision.Kind.ARTICLE,
-                    heading=item.heading[:200], text=item.text, coverage=Provision.Coverage.FULL,
+                    heading=item.heading[:200], text=item.text,
+                    coverage=Provision.Coverage.FULL if item.text else Provision.Coverage.NONE,
                 )
                 report.created["provisions"] += 1
             report.created["treaties"] += 1

@@ -20,6 +20,7 @@ reader_patterns = (
     [
         path("", views.home, name="home"),
         path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
+        path("treaties/<slug:treaty_slug>/akn.xml", views.treaty_akn, name="treaty-akn"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
         path(
             "compare/<slug:treaty_slug>/<slug:provision_slug>/<slug:other_treaty_slug>/<slug:other_provision_slug>/",
