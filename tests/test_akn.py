@@ -23,6 +23,7 @@ from treaty_app.importing import import_treaty, load_corpus
 from treaty_app.models import Provision, Treaty
 
 from .factories import make_annotation, make_provision, make_treaty, make_user
+from .pagetext import text_content
 
 FIXTURE = Path(__file__).parent / "data" / "akn_treaty.xml"
 DOCUMENT = FIXTURE.read_text(encoding="utf-8")
@@ -399,3 +400,13 @@ class EidTests(TestCase):
         article = make_provision(treaty, number=14, text="A.")
         self.assertEqual((preamble.eid, preamble.paragraph_eid_prefix), ("preamble", "preamble__p_"))
         self.assertEqual((article.eid, article.paragraph_eid_prefix), ("art_14", "art_14__para_"))
+
+    def test_the_provision_page_gives_each_paragraph_its_eid_and_the_same_text(self):
+        """The public page's paragraphs of a full wording carry their eIds as ids; the text content of
+        #wording, which annotation selectors index, is still the stored wording."""
+        treaty = make_treaty(slug="t")
+        article = make_provision(treaty, number=2, text=ARTICLE_2, coverage="full")
+        page = self.client.get(article.get_absolute_url()).content.decode()
+        self.assertIn('<p id="art_2__para_1">', page)
+        self.assertIn('<p id="art_2__para_2">', page)
+        self.assertEqual(text_content(page, "wording"), ARTICLE_2)
