@@ -117,6 +117,17 @@ class NoteFields(forms.ModelForm):
 
     ASSESSMENT_PREFIX = "assessment-"
 
+    def note_fields(self):
+        """The visible fields but the assessment's, in order."""
+        return [field for field in self.visible_fields() if not field.name.startswith(self.ASSESSMENT_PREFIX)]
+
+    def assessment_fields(self):
+        return [field for field in self.visible_fields() if field.name.startswith(self.ASSESSMENT_PREFIX)]
+
+    def assessment_open(self):
+        """Whether the folded assessment starts open: it holds a value or an error."""
+        return any(field.errors or field.value() for field in self.assessment_fields())
+
     @property
     def stored_assessment(self):
         instance = self.instance

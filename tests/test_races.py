@@ -23,6 +23,7 @@ from treaty_app.importing import CorpusError, import_treaty
 from treaty_app.models import Provision
 
 from .factories import make_provision, make_treaty, make_user
+from .test_akn import akn_text
 
 TEXT = "In the event that one of the Parties finds itself in a state of war, the other Party shall assist it."
 WORDS = "state of war"
@@ -213,6 +214,18 @@ class ImportLockTests(TransactionTestCase):
         self.psql.rollback()
         self.assertEqual(Provision.objects.get(pk=self.provision.pk).text, TEXT)
         self.assertEqual(Annotation.objects.get(pk=self.note.pk).version, self.note.version)
+
+    def test_an_akoma_ntoso_import_that_cannot_get_its_locks_says_so_too(self):
+        """The same lock timeout holds for an Akoma Ntoso document: it takes the same import."""
+        document = akn_text(self.treaty.title, {4: ("", [f"As amended: {TEXT}"])})
+        with self.psql.cursor() as cursor:
+            cursor.execute("SELECT id FROM annotations_annotation WHERE id = %s FOR UPDATE", [self.note.pk])
+        with mock.patch.object(treaty_text, "LOCK_TIMEOUT", 1), self.assertRaisesMessage(CorpusError, "nothing was"):
+            import_treaty(document, treaty=self.treaty)
+        self.psql.rollback()
+        self.assertEqual(Provision.objects.get(pk=self.provision.pk).text, TEXT)
+        import_treaty(document, treaty=self.treaty)
+        self.assertEqual(Provision.objects.get(pk=self.provision.pk).text, f"As amended: {TEXT}")
 
 
 class AtomicityTests(TestCase):

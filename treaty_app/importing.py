@@ -244,11 +244,14 @@ def read_corpus_manifest(corpus_dir):
         raise CorpusError(f"{manifest_path}, line {error.lineno}: not valid JSON ({error.msg}).") from None
 
 
-def read_capture(path):
+def read_capture(path, *, max_bytes=None):
     """The text of a UTF-8 file, line ends made \\n; a CorpusError names the file, line and column
     of the first thing in it that cannot be stored (bytes that are not UTF-8, such as an encoded
-    lone surrogate, or a NUL character)."""
+    lone surrogate, or a NUL character), or its size when it is larger than `max_bytes`."""
     try:
+        size = Path(path).stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise CorpusError(f"{path}: the file is {size} bytes long; at most {max_bytes} are read.")
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise CorpusError(f"{path}: no such file.") from None

@@ -212,6 +212,17 @@ class Provision(models.Model):
     def paragraphs(self):
         return [paragraph for paragraph in self.text.split("\n\n") if paragraph]
 
+    @property
+    def eid(self):
+        """The provision's Akoma Ntoso eId (``preamble``, ``art_4``): the slug in AKN's spelling."""
+        return self.slug.replace("-", "_")
+
+    @property
+    def paragraph_eid_prefix(self):
+        """The eId of paragraph N is this followed by N: ``art_4__para_``; a preamble holds no
+        <paragraph> elements in Akoma Ntoso, only <p> blocks (``preamble__p_``)."""
+        return f"{self.eid}__{'p' if self.kind == self.Kind.PREAMBLE else 'para'}_"
+
 
 class LanguageVersion(models.Model):
     """A provision's wording in another language than the one `Provision.text` is in (its treaty's

@@ -23,7 +23,7 @@ from django.utils.text import slugify
 
 from . import rules, versioning
 from .importing import CorpusError, ImportReport, checked
-from .models import LanguageVersion, Provision, Treaty
+from .models import LanguageVersion, Provision, Treaty, language_name
 from .wording import save_wording
 
 # Headings in English, Russian and Korean: "Preamble", "Преамбула", "전문"; "Article 4", "Статья 4",
@@ -42,6 +42,8 @@ HEADER_LINE = re.compile(
 
 # How long an import waits for the rows it must lock before it gives up (and changes nothing).
 LOCK_TIMEOUT = 5
+# The largest file import_treaty reads, in either format: a treaty's text is well under a megabyte.
+MAX_FILE_BYTES = 10 * 2**20
 
 
 @dataclass
@@ -66,6 +68,14 @@ class ParsedProvision:
     @property
     def number(self):
         return None if self.slug == "preamble" else int(self.slug.removeprefix("art-"))
+
+    @classmethod
+    def from_paragraphs(cls, slug, *, line, heading="", paragraphs=()):
+        """A provision read from another format (akn_reading.py), one line per paragraph.
+
+        Only such a provision can have no wording: the text format refuses a heading without any."""
+        lines = [part for paragraph in paragraphs for part in (paragraph, "")]
+        return cls(slug=slug, line=line, heading=heading, lines=lines)
 
 
 @dataclass
@@ -113,6 +123,30 @@ def parse_treaty_text(text):
         if not provision.text:
             raise CorpusError(f"line {provision.line}: {provision.slug} has no wording under its heading.")
     return TreatyText(title=" ".join(" ".join(title_lines).split()), facts=facts, provisions=parsed)
+
+
+def parse_official_text(text):
+    """A TreatyText from either format import_treaty reads: Akoma Ntoso XML (a text whose first
+    character other than white space is ``<``), or else the plain-text format."""
+    # akn_reading builds on this module's classes, so it is imported when needed.
+    from .akn_reading import looks_like_xml, parse_akoma_ntoso
+
+    return parse_akoma_ntoso(text) if looks_like_xml(text) else parse_treaty_text(text)
+
+
+def check_language(parsed, language):
+    """Refuse an Akoma Ntoso expression in another language than `language` (a BCP 47 tag), the
+    language of the wording being imported; a text file says nothing of its language."""
+    from .akn_reading import ISO_639_2
+
+    declared, line = parsed.facts.get("language", ("", None))
+    wanted = ISO_639_2.get(language.split("-")[0].lower())
+    if declared and wanted and not set(declared.split()) & wanted:
+        raise CorpusError(
+            f"line {line}: the document's language is {rules.shown(declared)}, not that of the wording imported, "
+            f"{language_name(language)} ({'/'.join(sorted(wanted))}): import it as that language version with "
+            "--language."
+        )
 
 
 def _comparable(title):
@@ -179,7 +213,8 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None, language
     save) and gives up, changing nothing, when a lock is not free within LOCK_TIMEOUT seconds. With
     `dry_run` it does all of that, reports, and rolls back: the report is exactly what an import
     would do, and nothing is written."""
-    parsed = parsed or parse_treaty_text(text)
+    parsed = parsed or parse_official_text(text)
+    check_language(parsed, language or treaty.language)
     report = ImportReport()
     try:
         with transaction.atomic(), versioning.deferred():
@@ -189,6 +224,12 @@ def import_treaty(text, *, treaty, by=None, dry_run=False, parsed=None, language
                 provision = provisions.get(item.slug)
                 if provision is None:
                     raise CorpusError(f"line {item.line}: {treaty.short_title} has no provision {item.slug}.")
+                if not item.text:
+                    # An Akoma Ntoso article with no wording: the wording held stays as it is.
+                    report.unchanged["provisions"] += 1
+                    if dry_run:
+                        report.notes.append(f"{provision}: the file holds no wording of it; left as it is.")
+                    continue
                 if language and language != treaty.language:
                     _import_version(provision, item, language=language, status=status, source=source,
                                     by=by, dry_run=dry_run, report=report)
@@ -243,11 +284,12 @@ def _import_version(provision, item, *, language, status, source, by, dry_run, r
         report.notes.extend(f"  {move}" for move in change.moves)
 
 
-def create_treaty(text, *, slug=None, by=None, dry_run=False):
+def create_treaty(text=None, *, parsed=None, slug=None, by=None, dry_run=False):
     """A new treaty from a file (--new): its facts from the title and header lines, its provisions
     (in reading order: the preamble, then the articles by number) from the headings. Returns
     (treaty, report)."""
-    parsed = parse_treaty_text(text)
+    parsed = parsed or parse_official_text(text)
+    check_language(parsed, Treaty._meta.get_field("language").default)
     if not parsed.title:
         raise CorpusError("the file does not start with the treaty's title, which a new treaty needs.")
     facts = {key: value for key, (value, _) in parsed.facts.items()}
@@ -283,7 +325,8 @@ def create_treaty(text, *, slug=None, by=None, dry_run=False):
                 Provision.objects.create(
                     treaty=treaty, slug=item.slug, number=number, position=number or 0,
                     kind=Provision.Kind.PREAMBLE if number is None else Provision.Kind.ARTICLE,
-                    heading=item.heading[:200], text=item.text, coverage=Provision.Coverage.FULL,
+                    heading=item.heading[:200], text=item.text,
+                    coverage=Provision.Coverage.FULL if item.text else Provision.Coverage.NONE,
                 )
                 report.created["provisions"] += 1
             report.created["treaties"] += 1

@@ -44,6 +44,7 @@ reader_patterns = (
     [
         path("", views.home, name="home"),
         path("treaties/<slug:treaty_slug>/", views.treaty_detail, name="treaty"),
+        path("treaties/<slug:treaty_slug>/akn.xml", views.treaty_akn, name="treaty-akn"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/", views.provision_detail, name="provision"),
         path("treaties/<slug:treaty_slug>/<slug:provision_slug>/<language:language>/", views.provision_detail,
              name="provision-language"),

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from . import comparing
+from . import akn_writing, comparing
 from .caching import access_date, conditional_page, every_scope, shared_scope, treaty_scopes
 from .card_pages import CardPages
 from .citing import BIBTEX_MEDIA_TYPE, CSL_MEDIA_TYPE, excerpt_citation, provision_citation
@@ -44,6 +44,16 @@ def treaty_detail(request, treaty_slug):
     context = {"treaty": treaty, "provisions": provisions, "sources": sources, "heatmaps": heatmaps(treaty),
                "related": comparing.related_instruments(treaty)}
     return render(request, "treaty_app/treaty_detail.html", context)
+
+
+@require_safe
+@conditional_page(scopes=treaty_scopes)
+def treaty_akn(request, treaty_slug):
+    """``/treaties/<slug>/akn.xml``: the treaty as one Akoma Ntoso 3.0 document (akn_writing.py)."""
+    treaty = get_object_or_404(Treaty, slug=treaty_slug)
+    response = HttpResponse(akn_writing.treaty_document(treaty), content_type=akn_writing.MEDIA_TYPE)
+    response["Content-Disposition"] = f'inline; filename="{treaty.slug}.akn.xml"'
+    return response
 
 
 @require_safe

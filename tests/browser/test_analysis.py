@@ -103,6 +103,7 @@ class ConsensusTests(BrowserTestCase):
         form = page.locator("#annotation-form")
         expect(form.locator("[name=exact]")).to_have_value(CLAUSE)
         form.locator("[name=body]").fill(note)
+        form.locator("details.assessment-fields > summary").click()  # folded away: it is optional
         form.get_by_label("Strength").select_option(label="Binding")
         form.get_by_label("Automaticity").select_option(label=automaticity)
         form.get_by_role("button", name="Save annotation").click()

@@ -248,7 +248,7 @@ class PublicPagesTests(ReaderTestCase):
         tags_map = page.locator("table.heatmap-tags")
         expect(tags_map.locator("thead th a")).to_have_text(["legal-threshold", "military-assistance"])
         row = tags_map.locator("tbody tr", has=page.get_by_role("rowheader", name="Article 4", exact=True))
-        expect(row.locator("td")).to_have_text(["2", "1", "Agree / split"])
+        expect(row.locator("td")).to_have_text(["2", "1", "Agree / split on Article 4"])
 
         row.locator("td a").first.click()  # the 2 annotations on Article 4 tagged legal-threshold
         expect(page.get_by_role("heading", level=1)).to_have_text("Tag: legal-threshold")

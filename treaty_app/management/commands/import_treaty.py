@@ -6,18 +6,28 @@ from django.core.management.base import BaseCommand, CommandError
 from treaty_app import rules
 from treaty_app.importing import CorpusError, read_capture
 from treaty_app.models import LanguageVersion
-from treaty_app.treaty_text import choose_treaty, create_treaty, import_treaty, parse_treaty_text
+from treaty_app.treaty_text import (
+    MAX_FILE_BYTES,
+    choose_treaty,
+    create_treaty,
+    import_treaty,
+    parse_official_text,
+)
 
 
 class Command(BaseCommand):
     help = (
-        "Import an official text of a treaty (its title, then a “Preamble” block and “Article N” headings), "
-        "replacing the wording of the provisions it holds and placing the annotations on them again. The file's "
-        "title must be the treaty's unless --treaty names it. See the README for the format."
+        "Import an official text of a treaty (its title, then a “Preamble” block and “Article N” headings; or an "
+        "Akoma Ntoso 3.0 document), replacing the wording of the provisions it holds and placing the annotations "
+        "on them again. The file's title must be the treaty's unless --treaty names it. See the README for the "
+        "formats."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="A UTF-8 plain-text file in the treaty text format.")
+        parser.add_argument(
+            "file", help="A UTF-8 file: plain text in the treaty text format, or Akoma Ntoso 3.0 XML (read as XML "
+                         "when it starts with “<”)."
+        )
         parser.add_argument("--treaty", help="Slug of the treaty to import into (or of the new treaty, with --new).")
         parser.add_argument("--new", action="store_true", help="Create the treaty from the file, with its provisions.")
         parser.add_argument(
@@ -45,11 +55,11 @@ class Command(BaseCommand):
             if new:
                 raise CommandError("--language imports a language version into a treaty that exists: not with --new.")
         try:
-            text = read_capture(file)
+            text = read_capture(file, max_bytes=MAX_FILE_BYTES)
+            parsed = parse_official_text(text)
             if new:
-                _, report = create_treaty(text, slug=treaty, dry_run=dry_run)
+                _, report = create_treaty(parsed=parsed, slug=treaty, dry_run=dry_run)
             else:
-                parsed = parse_treaty_text(text)
                 target, note = choose_treaty(parsed, slug=treaty)
                 report = import_treaty(text, treaty=target, dry_run=dry_run, parsed=parsed, language=language,
                                        status=status, source=source or Path(file).name)
