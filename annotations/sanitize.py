@@ -25,6 +25,7 @@ text, images disappear (``<img>`` is not allowed), horizontal rules vanish.  The
 
 import re
 import threading
+from html.parser import HTMLParser
 from functools import lru_cache, partial
 
 import bleach
@@ -114,3 +115,32 @@ def render_markdown(source: str) -> str:
     if not source:
         return ""
     return _cleaner().clean(_markdown_to_html(source))
+
+
+class _TextCollector(HTMLParser):
+    """The text a reader sees of rendered HTML: character data, a space where a block ends."""
+
+    BLOCKS = {"p", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "br", "hr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_starttag(self, tag, attrs):
+        self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.parts.append(" ")
+
+
+def plain_text(html: str) -> str:
+    """The words of rendered (sanitised) HTML as plain text, spaces collapsed: what search snippets show,
+    so that no Markdown or markup reaches them."""
+    collector = _TextCollector()
+    collector.feed(html or "")
+    collector.close()
+    return " ".join("".join(collector.parts).split())

@@ -1,40 +1,48 @@
-"""Public search: one query over provision wording, commentary excerpts and annotations.
+"""Public search: one query over provision wording, its language versions, commentary excerpts and annotations.
 
 What is searched, and what the visitor may see of it
 ----------------------------------------------------
 * **Provisions** (kind ``wording``): their heading, the wording held (``text``) and, for provisions whose
   wording Glossa does not hold, the commentators' summary. Always public.
-* **Commentary excerpts** (kind ``excerpt``): one hit per *approved* link between an excerpt and a
-  provision, so an excerpt that discusses two provisions appears under both. Proposed and rejected links
-  are never searched, so they count nowhere.
-* **Annotations** (kind ``annotation``): their body (Markdown source) and the quoted words (``exact``).
-  Each visitor searches what ``Annotation.objects.readable_by(user)`` lets them read (for anonymous
-  visitors, the published ones; a reply only with its parent).
-  An annotation on an excerpt is listed under each provision the excerpt is approved for; one on an excerpt
-  with no approved link has no public place and is not searched.
+* **Language versions** (kind ``version``): the wording of each other language version of a provision
+  (``LanguageVersion.text``), each language searched with its own rules (below); the hit says which
+  version it is in and links to that version's page.
+* **Commentary excerpts** (kind ``excerpt``): each excerpt with at least one *approved* link to a
+  provision, once. Proposed and rejected links are never searched, so they count nowhere.
+* **Annotations** (kind ``annotation``): their body and the quoted words (``exact``). Each visitor searches
+  what ``Annotation.objects.readable_by(user)`` lets them read (for anonymous visitors, the published ones;
+  a reply only with its parent). An annotation on an excerpt with no approved link has no public place
+  and is not searched.
 
-A *result* is one (provision, item) pair, as listed on the page; the count is the number of such pairs.
+Each hit is listed once, under one provision: its own, or for an excerpt (and an annotation on one) the
+first provision, in treaty order, that the excerpt is approved for, among those the ``provision`` filter
+allows; the other provisions are named with it (``Hit.also``). The count is the number of hits.
 
 Matching and ranking
 --------------------
-* **PostgreSQL**: full-text search with the ``english`` configuration (stemming, stop words), the query
-  read by ``websearch_to_tsquery`` (``"a phrase"``, ``-excluded``, ``or``), ranked by ``ts_rank`` with
-  weights that put the provision's own words first: heading and wording ``A`` (1.0), summaries and
-  commentary excerpts ``B`` (0.4), annotations ``C`` (0.2). Snippets come from ``ts_headline``.
+* **PostgreSQL**: full-text search, the query read by ``websearch_to_tsquery`` (``"a phrase"``,
+  ``-excluded``, ``or``), ranked by ``ts_rank`` with weights that put the provision's own words first:
+  heading, wording and language versions ``A`` (1.0), summaries and commentary excerpts ``B`` (0.4),
+  annotations ``C`` (0.2). Glossa's own text is searched with the ``english`` configuration; a language
+  version with the configuration of its language (:func:`search_config`: ``russian`` for ``ru``,
+  ``simple`` for Korean and for any language PostgreSQL has no stemmer for).
 * **Other databases (SQLite)**: every word of the query must occur (AND), case-insensitively, at the start
-  of a word of the item; the query word is lightly stemmed first (``attacks``, ``attacked``, ``attacking``
-  all look for words starting ``attack``). ``-word`` excludes; quotes, ``or`` and other operators are
-  ignored; a few English stop words are dropped. The score is the number of occurrences of the query words,
-  times the same weights as on PostgreSQL. Matching rows are ranked in Python (the fallback reads them all).
+  of a word of the item; the query word is stemmed first, in English lightly (``attacks``, ``attacked``,
+  ``attacking`` all look for words starting ``attack``) and in the other languages PostgreSQL stems with
+  the same Snowball stemmer (``агрессия`` looks for ``агресс``). ``-word`` excludes; quotes, ``or`` and
+  other operators are ignored; a few English stop words are dropped. The score is the number of
+  occurrences of the query words, times the same weights as on PostgreSQL. Matching rows are ranked in
+  Python (the fallback reads them all).
 * On both, a query of stop words or exclusions alone finds nothing (rather than everything).
 
-Either way each kind is ranked by its score, the kinds are merged, ties go to wording, then excerpts, then
-annotations, and at most :data:`MAX_HITS` results are shown. Provision groups are ordered by their best
-result; within a group the wording comes first, then the other results best first.
+Either way each kind is ranked by its score, the kinds are merged, ties go to wording, then language
+versions, excerpts, annotations, and at most :data:`MAX_HITS` results are shown. Provision groups are
+ordered by their best result; within a group the wording comes first, then the other results best first.
 
-Snippets are HTML built safely: the text is escaped first and ``<mark>`` is inserted only at the places
-the matcher chose (on PostgreSQL ``ts_headline`` marks them with random sentinel strings, which are
-replaced after escaping).
+Snippets are HTML built safely from plain text: an annotation's Markdown is rendered and its text taken
+(:func:`annotations.sanitize.plain_text`), so no Markdown or markup shows; the text is escaped first and
+``<mark>`` is inserted only at the places the matcher chose (on PostgreSQL ``ts_headline`` marks them with
+random sentinel strings, which are replaced after escaping).
 
 Filters (each is a slug; an unknown slug matches nothing)
 ---------------------------------------------------------
@@ -43,42 +51,62 @@ Filters (each is a slug; an unknown slug matches nothing)
   Wording hits and annotations on the wording are left out.
 * ``tag``: only annotations with that tag; wording and excerpts are left out.
 
-The number of queries is fixed: it does not grow with the number of hits.
+Facets: beside the results, each filter's options with the number of results choosing it would give (the
+query and the *other* filters applied), so a visitor sees where the hits are before narrowing.
+
+The number of queries is fixed: it grows neither with the number of hits nor with the annotations.
 """
 
 import re
 import secrets
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import add, or_
 
+import snowballstemmer
 from django.db import connection
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Value, Window
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Window
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from treaty_app.models import ExcerptLink, Provision, Source
+from treaty_app.models import Excerpt, ExcerptLink, LanguageVersion, Provision, Source
 
 from .models import Annotation, Tag
+from .sanitize import plain_text
 
 MAX_QUERY_LENGTH = 200
 MAX_HITS = 50
-SEARCH_CONFIG = "english"
+SEARCH_CONFIG = "english"  # Glossa's own text: headings, wording, summaries, commentary, annotations
+
+# PostgreSQL's built-in stemming configurations, by the primary language subtag; the rest use "simple".
+POSTGRES_CONFIGS = {
+    "ar": "arabic", "ca": "catalan", "da": "danish", "de": "german", "el": "greek", "en": "english",
+    "es": "spanish", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi",
+    "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "ne": "nepali", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}
 
 # ts_rank's default weights for the labels A..D, reused by the fallback so that both rank alike.
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
-KIND_ORDER = {"wording": 0, "excerpt": 1, "annotation": 2}
+KIND_ORDER = {"wording": 0, "version": 1, "excerpt": 2, "annotation": 3}
 
 # The fields searched for each kind, with their weight label.
 WORDING_FIELDS = [("heading", "A"), ("text", "A"), ("summary", "B")]
-EXCERPT_FIELDS = [("excerpt__text", "B")]
+VERSION_FIELDS = [("text", "A")]
+EXCERPT_FIELDS = [("text", "B")]
 ANNOTATION_FIELDS = [("exact", "C"), ("body", "C")]
 # On PostgreSQL these are stored, weighted alike, in a generated ``search_document`` column
 # (migrations annotations 0004 and treaty_app 0005).
 STORED_DOCUMENTS = {"treaty_app.Provision": WORDING_FIELDS, "annotations.Annotation": ANNOTATION_FIELDS}
+
+
+def search_config(language):
+    """The PostgreSQL text-search configuration for a BCP 47 tag: ``russian`` for ``ru``, ``simple``
+    (no stemming, no stop words) for Korean and any language PostgreSQL has no stemmer for."""
+    return POSTGRES_CONFIGS.get(language.split("-")[0].lower(), "simple")
 
 
 @dataclass
@@ -109,17 +137,27 @@ class SearchParams:
     def filtered(self):
         return bool(self.source or self.tag or self.provision)
 
+    def query_string(self, **changes):
+        """The query string of this search with some filters changed (a facet's link)."""
+        from django.utils.http import urlencode
+
+        values = {"q": self.text, "provision": self.provision, "source": self.source, "tag": self.tag}
+        values.update(changes)
+        return urlencode({name: value for name, value in values.items() if value})
+
 
 @dataclass
 class Hit:
-    kind: str  # "wording", "excerpt" or "annotation"
+    kind: str  # "wording", "version", "excerpt" or "annotation"
     provision: Provision
     score: float
     pk: int
     url: str
     snippet: str
-    item: object  # the Provision, ExcerptLink or Annotation
+    item: object  # the Provision, LanguageVersion, Excerpt or Annotation
     quote: str = ""  # annotations: the words annotated, marked
+    excerpt_id: int | None = None  # on an excerpt: the one it is (or is on), to list it under a provision
+    also: list = field(default_factory=list)  # the other provisions an excerpt is approved for
 
     def sort_key(self):
         provision = self.provision
@@ -134,9 +172,20 @@ class Group:
 
 
 @dataclass
+class Facet:
+    """One filter's options with the number of results each would give; `chosen` is the option in use."""
+
+    name: str  # the query-string parameter
+    label: str
+    options: list  # (slug, label, count, query string)
+    chosen: str = ""
+
+
+@dataclass
 class Results:
     total: int = 0
     groups: list = field(default_factory=list)
+    facets: list = field(default_factory=list)
 
     @property
     def shown(self):
@@ -196,7 +245,23 @@ def light_stem(word):
     return re.escape(word)
 
 
-def parse_terms(text):
+@lru_cache(maxsize=None)
+def _snowball(config):
+    """The Snowball stemmer PostgreSQL's configuration of that name uses, or None (``simple``)."""
+    if config == "simple" or config not in snowballstemmer.algorithms():
+        return None
+    return snowballstemmer.stemmer(config)
+
+
+def stem_pattern(word, config=SEARCH_CONFIG):
+    """A regular-expression prefix that finds the word's inflected forms, under a configuration's rules."""
+    if config == "english":
+        return light_stem(word)
+    stemmer = _snowball(config)
+    return re.escape(stemmer.stemWord(word) if stemmer else word)
+
+
+def parse_terms(text, config=SEARCH_CONFIG):
     """(required, excluded) lists of regular expressions for the fallback matcher."""
     required, excluded = [], []
     for chunk in text.split():
@@ -207,7 +272,8 @@ def parse_terms(text):
     required = [word for word in required if word not in STOP_WORDS]
 
     def to_patterns(words):
-        return list(dict.fromkeys(rf"\b{light_stem(word)}\w*" for word in words))
+        # A word starts after anything but a letter or digit: "_zeppelins_" (Markdown emphasis) counts.
+        return list(dict.fromkeys(rf"(?<![^\W_]){stem_pattern(word, config)}\w*" for word in words))
 
     return to_patterns(required), to_patterns(excluded)
 
@@ -251,23 +317,27 @@ def highlight(text, pattern, *, before=80, length=260):
 
 
 class FallbackMatcher:
-    """Portable matching: every query word, at a word start, case-insensitively; scored in Python."""
+    """Portable matching: every query word, stemmed, at a word start, case-insensitively; scored in Python."""
 
     full_text = False
 
-    def __init__(self, text):
-        self.required, self.excluded = parse_terms(text)
+    def __init__(self, text, config=SEARCH_CONFIG):
+        self.required, self.excluded = parse_terms(text, config)
         self.pattern = (
             re.compile("|".join(f"(?:{p})" for p in self.required), re.IGNORECASE) if self.required else None
         )
         self.empty = not self.required
 
+    def matching(self, queryset, fields):
+        return queryset.filter(_terms_condition(fields, self.required, self.excluded))
+
     def search(self, queryset, fields, snippet_fields, limit):
         """The best `limit` rows as (row, score, {key: snippet}), and the number of rows that match.
 
-        snippet_fields maps a key to the field path (or a function of the row) to make a snippet of."""
+        snippet_fields maps a key to the field path (or a function of the row) giving the plain text to
+        make a snippet of."""
         scored = []
-        for row in queryset.filter(_terms_condition(fields, self.required, self.excluded)):
+        for row in self.matching(queryset, fields):
             occurrences = [(weight, self.pattern.findall(_value(row, name))) for name, weight in fields]
             scored.append((row, sum(WEIGHTS[weight] * len(found) for weight, found in occurrences)))
         scored.sort(key=lambda pair: (-pair[1], pair[0].pk))
@@ -285,52 +355,65 @@ class PostgresMatcher:
 
     full_text = True
 
-    def __init__(self, text):
+    def __init__(self, text, config=SEARCH_CONFIG):
         from django.contrib.postgres.search import SearchQuery
 
-        self.query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        self.text, self.config = text, config
+        self.query = SearchQuery(text, search_type="websearch", config=config)
         # ts_headline marks matches with these; unpredictable, so no text can forge a <mark>.
         token = secrets.token_hex(8)
         self.start_sel, self.stop_sel = f"glossastart{token}", f"glossastop{token}"
         # As in the fallback, a query of stop words or of exclusions alone finds nothing (not everything).
-        self.empty = not parse_terms(text)[0]
-
-    def headline(self, expression):
-        from django.contrib.postgres.search import SearchHeadline
-
-        return SearchHeadline(
-            expression, self.query, config=SEARCH_CONFIG, start_sel=self.start_sel, stop_sel=self.stop_sel,
-            max_words=35, min_words=15, max_fragments=2, fragment_delimiter=" … ",
-        )
+        self.empty = not parse_terms(text, config)[0]
 
     def to_html(self, headline):
         """Escape the headline, then turn the sentinels (which escaping leaves alone) into <mark>."""
         html = escape(" ".join((headline or "").split()))
         return mark_safe(html.replace(self.start_sel, "<mark>").replace(self.stop_sel, "</mark>"))
 
+    def headlines(self, texts):
+        """ts_headline of each plain text, in one query, in order."""
+        if not texts:
+            return []
+        options = (
+            f"StartSel={self.start_sel}, StopSel={self.stop_sel}, MaxWords=35, MinWords=15, "
+            'MaxFragments=2, FragmentDelimiter=" … "'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT ts_headline(%s::regconfig, t, websearch_to_tsquery(%s::regconfig, %s), %s) "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n",
+                [self.config, self.config, self.text, options, list(texts)],
+            )
+            return [self.to_html(headline) for (headline,) in cursor.fetchall()]
+
+    def _vector(self, queryset, fields):
+        from django.contrib.postgres.search import SearchVector, SearchVectorField
+
+        if self.config == SEARCH_CONFIG and fields is STORED_DOCUMENTS.get(queryset.model._meta.label):
+            # The generated column the migrations add: parsed once per write, found through its GIN index.
+            table = connection.ops.quote_name(queryset.model._meta.db_table)
+            return RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
+        return reduce(add, [SearchVector(name, weight=weight, config=self.config) for name, weight in fields])
+
+    def matching(self, queryset, fields):
+        return queryset.annotate(search_document=self._vector(queryset, fields)).filter(search_document=self.query)
+
     def search(self, queryset, fields, snippet_fields, limit):
         """The best `limit` rows as (row, rank, {key: snippet}), and the number of rows that match.
 
-        snippet_fields maps a key to the field path (or an expression) to make a headline of.
+        snippet_fields maps a key to the field path (or a function of the row) giving the plain text to
+        make a headline of.
 
-        Two queries: the first ranks every match but carries only its key, so that tens of thousands
-        of matches sort in memory; the second reads the winners whole, with their headlines."""
-        from django.contrib.postgres.search import SearchRank, SearchVector, SearchVectorField
+        Three queries: the first ranks every match but carries only its key, so that tens of thousands
+        of matches sort in memory; the second reads the winners whole; the third makes their headlines."""
+        from django.contrib.postgres.search import SearchRank
 
-        if fields is STORED_DOCUMENTS.get(queryset.model._meta.label):
-            # The generated column the migrations add: parsed once per write, found through its GIN index.
-            table = connection.ops.quote_name(queryset.model._meta.db_table)
-            vector = RawSQL(f"{table}.search_document", [], output_field=SearchVectorField())
-        else:
-            vector = reduce(
-                add, [SearchVector(name, weight=weight, config=SEARCH_CONFIG) for name, weight in fields]
-            )
         ranked = list(
-            queryset.annotate(search_document=vector)
-            .filter(search_document=self.query)
+            self.matching(queryset, fields)
             .annotate(
                 search_rank=SearchRank(F("search_document"), self.query),
-                # The number of matching rows, counted before the LIMIT: no third query.
+                # The number of matching rows, counted before the LIMIT: no further query.
                 search_total=Window(Count("*")),
             )
             .order_by("-search_rank", "pk")
@@ -338,66 +421,154 @@ class PostgresMatcher:
         )
         if not ranked:
             return [], 0
-        headlines = {f"search_headline_{key}": self.headline(expr) for key, expr in snippet_fields.items()}
-        # A key can rank twice when the queryset yields a row per pair (an annotation under two provisions).
-        winners = {}
-        for row in queryset.filter(pk__in={pk for pk, _, _ in ranked}).annotate(**headlines):
-            winners.setdefault(row.pk, []).append(row)
-        rows = []
-        for pk, rank, _ in ranked:
-            row = winners[pk].pop()
-            snippets = {key: self.to_html(getattr(row, f"search_headline_{key}")) for key in snippet_fields}
-            rows.append((row, rank, snippets))
-        return rows, ranked[0][2]
+        winners = {row.pk: row for row in queryset.filter(pk__in={pk for pk, _, _ in ranked})}
+        rows = [(winners[pk], rank) for pk, rank, _ in ranked if pk in winners]
+        texts = [_value(row, path) for row, _ in rows for path in snippet_fields.values()]
+        headlines = iter(self.headlines(texts))
+        found = [(row, rank, {key: next(headlines) for key in snippet_fields}) for row, rank in rows]
+        return found, ranked[0][2]
+
+
+def make_matcher(text, config=SEARCH_CONFIG):
+    return (PostgresMatcher if uses_full_text() else FallbackMatcher)(text, config)
+
+
+def count_by(matcher, queryset, fields, group):
+    """{group value: number of distinct matching rows}, in one query."""
+    counted = matcher.matching(queryset, fields).values(group).annotate(n=Count("pk", distinct=True)).order_by()
+    return {row[group]: row["n"] for row in counted}
+
+
+# --- What is searched ------------------------------------------------------------------------------
+
+
+@dataclass
+class Scope:
+    """The filters, resolved: provision keys (or None for all), a Source, a Tag."""
+
+    provision_ids: list | None = None
+    source: Source | None = None
+    tag: Tag | None = None
+
+    @property
+    def wording(self):
+        """Wording and language versions are searched only without a source or tag filter."""
+        return not (self.source or self.tag)
+
+
+def approved_link_to(excerpt, scope):
+    """An approved link of the excerpt (an OuterRef) to a provision the scope allows."""
+    links = ExcerptLink.objects.approved().filter(excerpt=excerpt)
+    if scope.provision_ids is not None:
+        links = links.filter(provision_id__in=scope.provision_ids)
+    return Exists(links)
+
+
+def excerpts_in(scope):
+    queryset = Excerpt.objects.filter(approved_link_to(OuterRef("pk"), scope))
+    if scope.source:
+        queryset = queryset.filter(source=scope.source)
+    return queryset
+
+
+def annotation_sets(user, scope):
+    """Visible annotations in the scope, each once, as (what, queryset) pairs.
+
+    Four querysets: the roots on a provision's wording (``wording``), the replies to them
+    (``wording-replies``), the roots on a commentary excerpt with an approved link (``excerpt``) and the
+    replies to those (``excerpt-replies``). Apart, each is a plain filter PostgreSQL can run on the
+    matches alone; together, an OR over a join or a subquery made it read the whole table for every
+    search. Rows on an excerpt carry ``group_excerpt_id``, to be listed under one of its provisions;
+    the others ``group_provision_id``. A source filter leaves only the two on excerpts."""
+    visible = visible_annotations(user)
+    roots = visible.filter(parent__isnull=True)
+
+    def replies_to(targets):
+        return visible.filter(parent__isnull=False).filter(Exists(targets.filter(pk=OuterRef("parent_id"))))
+
+    on_wording, on_excerpts = roots.filter(provision__isnull=False), roots.filter(excerpt__isnull=False)
+    sets = {
+        "wording": on_wording.annotate(group_provision_id=F("provision_id")),
+        "wording-replies": replies_to(on_wording).annotate(group_provision_id=F("parent__provision_id")),
+        "excerpt": on_excerpts.filter(approved_link_to(OuterRef("excerpt_id"), scope))
+        .annotate(group_excerpt_id=F("excerpt_id")),
+        "excerpt-replies": replies_to(on_excerpts).filter(approved_link_to(OuterRef("parent__excerpt_id"), scope))
+        .annotate(group_excerpt_id=F("parent__excerpt_id")),
+    }
+    if scope.provision_ids is not None:
+        sets["wording"] = sets["wording"].filter(provision_id__in=scope.provision_ids)
+        sets["wording-replies"] = sets["wording-replies"].filter(parent__provision_id__in=scope.provision_ids)
+    if scope.source:
+        sets = {
+            "excerpt": sets["excerpt"].filter(excerpt__source=scope.source),
+            "excerpt-replies": sets["excerpt-replies"].filter(parent__excerpt__source=scope.source),
+        }
+    if scope.tag:
+        tagged = Annotation.tags.through.objects.filter(annotation=OuterRef("pk"), tag=scope.tag)
+        sets = {what: queryset.filter(Exists(tagged)) for what, queryset in sets.items()}
+    return list(sets.items())
+
+
+def annotation_pairs(user, scope):
+    """Visible annotations in the scope, a row per provision they could be listed under
+    (``group_provision_id``), whatever the provision filter: what the provision facet counts."""
+    approved = ExcerptLink.State.APPROVED
+    relations = {
+        "excerpt": FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved)),
+        "excerpt-replies": FilteredRelation(
+            "parent__excerpt__links", condition=Q(parent__excerpt__links__state=approved)
+        ),
+    }
+    pairs = []
+    for what, queryset in annotation_sets(user, Scope(None, scope.source, scope.tag)):
+        if what in relations:
+            queryset = (
+                queryset.annotate(link=relations[what])
+                .annotate(group_provision_id=F("link__provision_id"))
+                .filter(group_provision_id__isnull=False)
+            )
+        pairs.append(queryset)
+    return pairs
+
+
+def language_configs():
+    """{configuration: [language tags]} of the language versions held: one search each."""
+    configs = {}
+    for language in LanguageVersion.objects.order_by().values_list("language", flat=True).distinct():
+        configs.setdefault(search_config(language), []).append(language)
+    return dict(sorted(configs.items()))
 
 
 # --- The search --------------------------------------------------------------------------------------
 
 
-def annotation_pairs(user):
-    """Visible annotations, one row per provision they are listed under (``group_provision_id``).
-
-    Four querysets: the roots on a provision's wording (a row each), the replies to them, the roots on a
-    commentary excerpt (a row per approved link of the excerpt) and the replies to those. Apart, each is
-    a plain filter PostgreSQL can run on the matches alone; together, an OR over a join or a subquery made
-    it read the whole table for every search."""
-    visible = visible_annotations(user)
-    roots = visible.filter(parent__isnull=True)
-    approved = ExcerptLink.State.APPROVED
-    links = FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved))
-    parent_links = FilteredRelation("parent__excerpt__links", condition=Q(parent__excerpt__links__state=approved))
-
-    def replies_to(targets):
-        return visible.filter(parent__isnull=False).filter(Exists(targets.filter(pk=OuterRef("parent_id"))))
-
-    return [
-        roots.filter(provision__isnull=False).annotate(group_provision_id=F("provision_id")),
-        replies_to(roots.filter(provision__isnull=False)).annotate(group_provision_id=F("parent__provision_id")),
-        roots.filter(excerpt__isnull=False).annotate(link=links)
-        .annotate(group_provision_id=F("link__provision_id")).filter(group_provision_id__isnull=False),
-        replies_to(roots.filter(excerpt__isnull=False)).annotate(link=parent_links)
-        .annotate(group_provision_id=F("link__provision_id")).filter(group_provision_id__isnull=False),
-    ]
+def resolve(params, choices):
+    """The Scope of the filters, or None when one names nothing (an unknown slug matches nothing)."""
+    scope = Scope()
+    if params.provision:
+        scope.provision_ids = [p.pk for p in choices["provisions"] if p.slug == params.provision]
+        if not scope.provision_ids:
+            return None
+    if params.source:
+        scope.source = next((s for s in choices["sources"] if s.slug == params.source), None)
+        if scope.source is None:
+            return None
+    if params.tag:
+        scope.tag = next((t for t in choices["tags"] if t.slug == params.tag), None)
+        if scope.tag is None:
+            return None
+    return scope
 
 
 def search(params, user, choices, *, limit=MAX_HITS):
     """Run the search described by params for this user; choices are filter_choices(user)."""
     results = Results()
-    matcher = (PostgresMatcher if uses_full_text() else FallbackMatcher)(params.text)
-    if matcher.empty:
+    matcher = make_matcher(params.text)
+    scope = resolve(params, choices)
+    if matcher.empty or scope is None:
         return results
-
     provisions = {provision.pk: provision for provision in choices["provisions"]}
-    provision_ids = source = tag = None
-    if params.provision:
-        provision_ids = [pk for pk, provision in provisions.items() if provision.slug == params.provision]
-    if params.source:
-        source = next((s for s in choices["sources"] if s.slug == params.source), None)
-    if params.tag:
-        tag = next((t for t in choices["tags"] if t.slug == params.tag), None)
-    if (params.provision and not provision_ids) or (params.source and not source) or (params.tag and not tag):
-        return results  # an unknown filter value matches nothing
-
+    configs = language_configs()
     hits, total = [], 0
     urls = {}
 
@@ -406,81 +577,175 @@ def search(params, user, choices, *, limit=MAX_HITS):
             urls[provision.pk] = provision.get_absolute_url()
         return urls[provision.pk]
 
-    # Wording, heading and summary of the provisions.
-    if not (source or tag):
+    if scope.wording:
+        # Heading, wording and summary of the provisions: the wording held, or the summary when none is.
         queryset = Provision.objects.only("pk", "heading", "text", "summary", "treaty", "position")
-        if provision_ids is not None:
-            queryset = queryset.filter(pk__in=provision_ids)
-        # The wording held, or the summary when no wording is held.
-        if matcher.full_text:
-            snippet_fields = {"text": Coalesce(NullIf(F("text"), Value("")), F("summary"))}
-        else:
-            snippet_fields = {"text": lambda row: row.text or row.summary}
+        if scope.provision_ids is not None:
+            queryset = queryset.filter(pk__in=scope.provision_ids)
+        snippet_fields = {"text": lambda row: row.text or row.summary}
         rows, count = matcher.search(queryset, WORDING_FIELDS, snippet_fields, limit)
         total += count
         for row, score, snippets in rows:
-            provision = provisions.get(row.pk)
-            if provision is None:  # created since the choices were read
-                continue
-            url = provision_url(provision)
-            hits.append(Hit("wording", provision, score, row.pk, url, snippets["text"], row))
+            if (provision := provisions.get(row.pk)) is not None:  # None: created since the choices were read
+                hits.append(Hit("wording", provision, score, row.pk, provision_url(provision), snippets["text"], row))
 
-    # Commentary excerpts, through their approved links.
-    if not tag:
-        queryset = (
-            ExcerptLink.objects.approved()
-            .select_related("excerpt__source")
-            .defer("excerpt__source__body", "excerpt__source__capture", "excerpt__source__notes")
-        )
-        if provision_ids is not None:
-            queryset = queryset.filter(provision_id__in=provision_ids)
-        if source:
-            queryset = queryset.filter(excerpt__source=source)
-        rows, count = matcher.search(queryset, EXCERPT_FIELDS, {"text": "excerpt__text"}, limit)
+        # The language versions, each language with its own rules.
+        for config, languages in configs.items():
+            queryset = LanguageVersion.objects.filter(language__in=languages).only(
+                "pk", "provision", "language", "status", "text"
+            )
+            if scope.provision_ids is not None:
+                queryset = queryset.filter(provision_id__in=scope.provision_ids)
+            language_matcher = make_matcher(params.text, config)
+            if language_matcher.empty:
+                continue
+            rows, count = language_matcher.search(queryset, VERSION_FIELDS, {"text": "text"}, limit)
+            total += count
+            for row, score, snippets in rows:
+                if (provision := provisions.get(row.provision_id)) is not None:
+                    url = reverse(
+                        "reader:provision-language", args=[provision.treaty.slug, provision.slug, row.language]
+                    ) + "#wording"
+                    hits.append(Hit("version", provision, score, row.pk, url, snippets["text"], row))
+
+    if not scope.tag:
+        # Commentary excerpts with an approved link.
+        queryset = excerpts_in(scope).select_related("source").defer("source__body", "source__capture", "source__notes")
+        rows, count = matcher.search(queryset, EXCERPT_FIELDS, {"text": "text"}, limit)
         total += count
         for row, score, snippets in rows:
-            provision = provisions.get(row.provision_id)
-            if provision is None:  # created since the choices were read
-                continue
-            url = f"{provision_url(provision)}#excerpt-{row.excerpt_id}"
-            hits.append(Hit("excerpt", provision, score, row.excerpt_id, url, snippets["text"], row))
+            hits.append(Hit("excerpt", None, score, row.pk, "", snippets["text"], row, excerpt_id=row.pk))
 
-    # Annotations and replies.
-    for queryset in annotation_pairs(user):
-        queryset = (
-            queryset.select_related("author")
-            .prefetch_related("tags")
-            .defer("body_html", "anchored_text", "prefix", "suffix")
-        )
-        if provision_ids is not None:
-            queryset = queryset.filter(group_provision_id__in=provision_ids)
-        if source:
-            queryset = queryset.filter(Q(excerpt__source=source) | Q(parent__excerpt__source=source))
-        if tag:
-            tagged = Annotation.tags.through.objects.filter(annotation=OuterRef("pk"), tag=tag)
-            queryset = queryset.filter(Exists(tagged))
-        snippet_fields = {"body": "body", "exact": "exact"}
+    for _, queryset in annotation_sets(user, scope):
+        queryset = queryset.select_related("author").prefetch_related("tags").defer("anchored_text", "prefix", "suffix")
+        snippet_fields = {"body": lambda row: plain_text(row.body_html), "exact": "exact"}
         rows, count = matcher.search(queryset, ANNOTATION_FIELDS, snippet_fields, limit)
         total += count
         for row, score, snippets in rows:
-            provision = provisions.get(row.group_provision_id)
-            if provision is None:  # created since the choices were read
-                continue
-            if row.visibility == Annotation.Visibility.PUBLIC:
-                base = provision_url(provision)
-            else:  # only the workspace shows team and private annotations
-                base = reverse("annotations:workspace", args=[provision.treaty.slug, provision.slug])
-            url = f"{base}#annotation-{row.pk}"
             quote = snippets["exact"] if row.exact else ""
-            hits.append(Hit("annotation", provision, score, row.pk, url, snippets["body"], row, quote=quote))
+            excerpt_id = getattr(row, "group_excerpt_id", None)
+            provision = None if excerpt_id else provisions.get(row.group_provision_id)
+            if provision is None and not excerpt_id:
+                continue  # created since the choices were read
+            hits.append(Hit("annotation", provision, score, row.pk, "", snippets["body"], row, quote, excerpt_id))
+
+    _place_under_provisions(hits, provisions, scope)
+    for hit in hits:
+        if hit.url or hit.provision is None:
+            continue
+        base = provision_url(hit.provision)
+        if hit.kind == "excerpt":
+            hit.url = f"{base}#excerpt-{hit.pk}"
+        elif hit.item.visibility == Annotation.Visibility.PUBLIC:
+            hit.url = f"{base}#annotation-{hit.pk}"
+        else:  # only the workspace shows team and private annotations
+            hit.url = reverse("annotations:workspace", args=[hit.provision.treaty.slug, hit.provision.slug]) + (
+                f"#annotation-{hit.pk}"
+            )
 
     results.total = total
     groups = {}
-    for hit in sorted(hits, key=Hit.sort_key)[:limit]:
+    for hit in sorted((hit for hit in hits if hit.provision), key=Hit.sort_key)[:limit]:
         if hit.provision.pk not in groups:
             groups[hit.provision.pk] = Group(hit.provision, provision_url(hit.provision))
         groups[hit.provision.pk].hits.append(hit)
     for group in groups.values():
         group.hits.sort(key=lambda hit: (hit.kind != "wording", hit.sort_key()))
     results.groups = list(groups.values())
+    results.facets = facets(params, user, choices, configs)
     return results
+
+
+def _place_under_provisions(hits, provisions, scope):
+    """List each hit on an excerpt under the first provision (in treaty order) the excerpt is approved
+    for and the scope allows; name the others in ``also``. One query for all of them."""
+    excerpt_ids = {hit.excerpt_id for hit in hits if hit.excerpt_id}
+    if not excerpt_ids:
+        return
+    order = {pk: index for index, pk in enumerate(provisions)}
+    linked = {}
+    for excerpt_id, provision_id in ExcerptLink.objects.approved().filter(excerpt_id__in=excerpt_ids).values_list(
+        "excerpt_id", "provision_id"
+    ):
+        if provision_id in provisions:
+            linked.setdefault(excerpt_id, []).append(provision_id)
+    allowed = None if scope.provision_ids is None else set(scope.provision_ids)
+    for hit in hits:
+        if not hit.excerpt_id:
+            continue
+        linked_ids = sorted(linked.get(hit.excerpt_id, []), key=order.get)
+        listed = [pk for pk in linked_ids if allowed is None or pk in allowed]
+        if not listed:  # its links changed since it was found
+            continue
+        hit.provision = provisions[listed[0]]
+        hit.also = [provisions[pk] for pk in linked_ids if pk != listed[0]]
+
+
+# --- Facets ----------------------------------------------------------------------------------------
+
+
+def facets(params, user, choices, configs):
+    """Each filter's options with the number of results choosing it would give (the other filters kept)."""
+    matcher = make_matcher(params.text)
+    shown = []
+
+    # By provision: the results under each, with the source and tag filters kept.
+    scope = resolve(SearchParams(params.text, params.source, params.tag), choices)
+    counts = {}
+
+    def add_counts(found):
+        for key, n in found.items():
+            counts[key] = counts.get(key, 0) + n
+
+    if scope is not None:
+        if scope.wording:
+            add_counts(count_by(matcher, Provision.objects.all(), WORDING_FIELDS, "pk"))
+            for config, languages in configs.items():
+                language_matcher = make_matcher(params.text, config)
+                if not language_matcher.empty:
+                    versions = LanguageVersion.objects.filter(language__in=languages)
+                    add_counts(count_by(language_matcher, versions, VERSION_FIELDS, "provision_id"))
+        if not scope.tag:
+            links = ExcerptLink.objects.approved()
+            if scope.source:
+                links = links.filter(excerpt__source=scope.source)
+            add_counts(count_by(matcher, links, [("excerpt__text", "B")], "provision_id"))
+        for queryset in annotation_pairs(user, scope):
+            add_counts(count_by(matcher, queryset, ANNOTATION_FIELDS, "group_provision_id"))
+    shown.append(_facet(params, "provision", "Provision", [
+        (p.slug, p.label if not p.heading else f"{p.label}: {p.heading}", counts.get(p.pk, 0))
+        for p in choices["provisions"]
+    ]))
+
+    # By commentary: its excerpts and the annotations on them, with the provision and tag filters kept.
+    scope = resolve(SearchParams(params.text, provision=params.provision, tag=params.tag), choices)
+    counts = {}
+    if scope is not None and choices["sources"]:
+        if not scope.tag:
+            add_counts(count_by(matcher, excerpts_in(scope), EXCERPT_FIELDS, "source_id"))
+        sets = dict(annotation_sets(user, scope))
+        add_counts(count_by(matcher, sets["excerpt"], ANNOTATION_FIELDS, "excerpt__source_id"))
+        add_counts(count_by(matcher, sets["excerpt-replies"], ANNOTATION_FIELDS, "parent__excerpt__source_id"))
+    shown.append(_facet(params, "source", "Commentary", [
+        (s.slug, s.display_title, counts.get(s.pk, 0)) for s in choices["sources"]
+    ]))
+
+    # By tag: the annotations with it, with the provision and source filters kept.
+    scope = resolve(SearchParams(params.text, params.source, provision=params.provision), choices)
+    counts = {}
+    if scope is not None and choices["tags"]:
+        for _, queryset in annotation_sets(user, scope):
+            add_counts(count_by(matcher, queryset, ANNOTATION_FIELDS, "tags"))
+    shown.append(_facet(params, "tag", "Tag", [(t.slug, t.name, counts.get(t.pk, 0)) for t in choices["tags"]]))
+    return shown
+
+
+def _facet(params, name, label, options):
+    """Options with results (and the chosen one, even with none), each with its link."""
+    chosen = getattr(params, name)
+    listed = [
+        (slug, text, count, params.query_string(**{name: "" if slug == chosen else slug}))
+        for slug, text, count in options
+        if count or slug == chosen
+    ]
+    return Facet(name, label, listed, chosen)

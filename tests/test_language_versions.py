@@ -296,3 +296,44 @@ class WorkspaceTests(LanguageVersionTestCase):
             annotation = self.annotate(self.version, words)
             writes.reply(annotation.pk, author=self.analyst, body="A reply.")
         self.assertEqual(count(), one)
+
+
+class SearchTests(LanguageVersionTestCase):
+    """Each language version is searched with its own language's rules, and a hit says which it is in."""
+
+    def setUp(self):
+        self.russian()
+        import_file(KOREAN, "--treaty", "t", "--language", "ko", "--status", "official")
+
+    def version_hits(self, q):
+        response = self.client.get("/search/", {"q": q})
+        self.assertEqual(response.status_code, 200)
+        hits = [hit for group in response.context["results"].groups for hit in group.hits]
+        return response, [(hit.kind, hit.provision.slug, getattr(hit.item, "language", None)) for hit in hits]
+
+    def test_a_russian_word_is_found_by_its_stem(self):
+        """"война" (war, nominative) finds "в состоянии войны"; "нападение" finds "нападению"; the hit names
+        the Russian version and links to its wording, the stemmed form marked."""
+        for query, marked in (("война", "<mark>войны</mark>"), ("нападение", "<mark>нападению</mark>")):
+            with self.subTest(query=query):
+                response, hits = self.version_hits(query)
+                self.assertEqual(hits, [("version", "art-4", "ru")])
+                self.assertContains(response, marked)
+                self.assertContains(response, "Wording in Russian (<span lang=\"en\">ru</span>), authentic")
+                self.assertContains(response, 'href="/treaties/t/art-4/ru/#wording"')
+                self.assertContains(response, '<p class="hit-snippet" lang="ru">')
+
+    def test_korean_is_searched_word_for_word(self):
+        """Korean has no stemmer: a word is found as written, and the hit names the Korean version."""
+        response, hits = self.version_hits("전쟁상태에")
+        self.assertEqual(hits, [("version", "art-4", "ko")])
+        self.assertContains(response, "Wording in Korean (<span lang=\"en\">ko</span>), official translation")
+
+    def test_an_english_word_is_a_hit_on_the_english_wording_only(self):
+        response, hits = self.version_hits("assistance")
+        self.assertEqual(hits, [("wording", "art-4", None)])
+
+    def test_the_provision_facet_counts_version_hits(self):
+        response = self.client.get("/search/", {"q": "война"})
+        provision_facet = response.context["results"].facets[0]
+        self.assertEqual(provision_facet.options, [("art-4", "Article 4", 1, "q=%D0%B2%D0%BE%D0%B9%D0%BD%D0%B0&provision=art-4")])
