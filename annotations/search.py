@@ -65,7 +65,7 @@ from operator import add, or_
 
 import snowballstemmer
 from django.db import connection
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Q, Window
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.html import escape
@@ -88,6 +88,10 @@ POSTGRES_CONFIGS = {
     "ne": "nepali", "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
     "sr": "serbian", "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
 }
+
+# Facet counts asked of a search: (columns, groupings), see `matches_query`; none by default.
+NO_FACETS = ({}, {})
+FACET_NAMES = ("provision", "source", "tag")
 
 # ts_rank's default weights for the labels A..D, reused by the fallback so that both rank alike.
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
@@ -331,11 +335,13 @@ class FallbackMatcher:
     def matching(self, queryset, fields):
         return queryset.filter(_terms_condition(fields, self.required, self.excluded))
 
-    def search(self, queryset, fields, snippet_fields, limit):
-        """The best `limit` rows as (row, score, {key: snippet}), and the number of rows that match.
+    def search(self, queryset, fields, snippet_fields, limit, facets=NO_FACETS):
+        """The best `limit` rows as (row, score, {key: snippet}), the number of rows that match, and the
+        facet counts asked for (see `count_groups`).
 
         snippet_fields maps a key to the field path (or a function of the row) giving the plain text to
         make a snippet of."""
+        counts = count_groups(self, queryset, fields, *facets)
         scored = []
         for row in self.matching(queryset, fields):
             occurrences = [(weight, self.pattern.findall(_value(row, name))) for name, weight in fields]
@@ -347,7 +353,7 @@ class FallbackMatcher:
                 key: highlight(_value(row, path), self.pattern) for key, path in snippet_fields.items()
             }
             rows.append((row, score, snippets))
-        return rows, len(scored)
+        return rows, len(scored), counts
 
 
 class PostgresMatcher:
@@ -399,44 +405,87 @@ class PostgresMatcher:
     def matching(self, queryset, fields):
         return queryset.annotate(search_document=self._vector(queryset, fields)).filter(search_document=self.query)
 
-    def search(self, queryset, fields, snippet_fields, limit):
-        """The best `limit` rows as (row, rank, {key: snippet}), and the number of rows that match.
+    def search(self, queryset, fields, snippet_fields, limit, facets=NO_FACETS):
+        """The best `limit` rows as (row, rank, {key: snippet}), the number of rows that match, and the
+        facet counts asked for (see `count_groups`).
 
         snippet_fields maps a key to the field path (or a function of the row) giving the plain text to
         make a headline of.
 
-        Three queries: the first ranks every match but carries only its key, so that tens of thousands
-        of matches sort in memory; the second reads the winners whole; the third makes their headlines."""
+        Three queries: the first finds the matches once and from them ranks (carrying only the keys, so
+        that tens of thousands of matches sort in memory), counts, and counts the facets; the second reads
+        the winners whole; the third makes their headlines."""
         from django.contrib.postgres.search import SearchRank
 
-        ranked = list(
-            self.matching(queryset, fields)
-            .annotate(
-                search_rank=SearchRank(F("search_document"), self.query),
-                # The number of matching rows, counted before the LIMIT: no further query.
-                search_total=Window(Count("*")),
-            )
-            .order_by("-search_rank", "pk")
-            .values_list("pk", "search_rank", "search_total")[:limit]
-        )
-        if not ranked:
-            return [], 0
-        winners = {row.pk: row for row in queryset.filter(pk__in={pk for pk, _, _ in ranked})}
-        rows = [(winners[pk], rank) for pk, rank, _ in ranked if pk in winners]
+        columns, groupings = facets
+        ranked = self.matching(queryset, fields).annotate(facet_rank=SearchRank(F("search_document"), self.query))
+        parts = [
+            ("(SELECT 'rank', id, rank::float8 FROM m ORDER BY rank DESC, id LIMIT %s)", [limit]),
+            ("SELECT 'total', NULL, COUNT(*)::float8 FROM m", []),
+        ]
+        found = matches_query(ranked, {"rank": "facet_rank", **columns}, parts, groupings)
+        top = sorted(((key, rank) for facet, key, rank in found if facet == "rank"), key=lambda pair: (-pair[1], pair[0]))
+        total = next(int(value) for facet, _, value in found if facet == "total")
+        counts = facet_counts(found, groupings)
+        if not top:
+            return [], 0, counts
+        winners = {row.pk: row for row in queryset.filter(pk__in={pk for pk, _ in top})}
+        rows = [(winners[pk], rank) for pk, rank in top if pk in winners]
         texts = [_value(row, path) for row, _ in rows for path in snippet_fields.values()]
         headlines = iter(self.headlines(texts))
-        found = [(row, rank, {key: next(headlines) for key in snippet_fields}) for row, rank in rows]
-        return found, ranked[0][2]
+        return [(row, rank, {key: next(headlines) for key in snippet_fields}) for row, rank in rows], total, counts
 
 
 def make_matcher(text, config=SEARCH_CONFIG):
     return (PostgresMatcher if uses_full_text() else FallbackMatcher)(text, config)
 
 
-def count_by(matcher, queryset, fields, group):
-    """{group value: number of distinct matching rows}, in one query."""
-    counted = matcher.matching(queryset, fields).values(group).annotate(n=Count("pk", distinct=True)).order_by()
-    return {row[group]: row["n"] for row in counted}
+def matches_query(matched, columns, parts, groupings):
+    """Run one statement over the rows of ``matched`` (a queryset of matches) as ``m``: the SQL parts
+    given, then a ``GROUP BY`` for each facet grouping. Rows are (what, key, value).
+
+    columns names what each matching row carries besides its key ``m.id`` (``{"prov": "provision_id"}``);
+    groupings maps a facet to (its key's SQL, a join or "") over ``m``. The matches are found once (a
+    materialised common table expression), whatever the number of parts."""
+    names = {f"facet_{name}": F(path) for name, path in {"id": "pk", **columns}.items()}
+    sql, params = matched.annotate(**names).values_list(*names).order_by().query.sql_with_params()
+    parts = list(parts) + [
+        (f"SELECT %s, {key}, COUNT(*) FROM m {join} GROUP BY {key}", [facet])
+        for facet, (key, join) in groupings.items()
+    ]
+    statement = f"WITH m ({', '.join(['id', *columns])}) AS MATERIALIZED ({sql}) " + " UNION ALL ".join(
+        part for part, _ in parts
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *(value for _, values in parts for value in values)])
+        return cursor.fetchall()
+
+
+def facet_counts(rows, groupings):
+    counts = {facet: {} for facet in groupings}
+    for facet, key, count in rows:
+        if facet in counts and key is not None:
+            counts[facet][key] = int(count)
+    return counts
+
+
+def count_groups(matcher, queryset, fields, columns, groupings):
+    """{facet: {key: count}} over the rows of queryset that match, every grouping in one query."""
+    if not groupings:
+        return {}
+    return facet_counts(matches_query(matcher.matching(queryset, fields), columns, [], groupings), groupings)
+
+
+def _links_join():
+    """A facet join from ``m.exc`` (an excerpt) to its approved links: one row per provision it discusses."""
+    table = connection.ops.quote_name(ExcerptLink._meta.db_table)
+    approved = ExcerptLink.State.APPROVED.value.replace("'", "")
+    return f"JOIN {table} l ON l.excerpt_id = m.exc AND l.state = '{approved}'"
+
+
+def _tags_join():
+    table = connection.ops.quote_name(Annotation.tags.through._meta.db_table)
+    return f"JOIN {table} t ON t.annotation_id = m.id"
 
 
 # --- What is searched ------------------------------------------------------------------------------
@@ -474,8 +523,8 @@ def excerpts_in(scope):
 def annotation_sets(user, scope):
     """Visible annotations in the scope, each once, as (what, queryset) pairs.
 
-    Four querysets: the roots on a provision's wording (``wording``), the replies to them
-    (``wording-replies``), the roots on a commentary excerpt with an approved link (``excerpt``) and the
+    Four querysets: the roots on a provision's wording (``wording-notes``), the replies to them
+    (``wording-replies``), the roots on a commentary excerpt with an approved link (``excerpt-notes``) and the
     replies to those (``excerpt-replies``). Apart, each is a plain filter PostgreSQL can run on the
     matches alone; together, an OR over a join or a subquery made it read the whole table for every
     search. Rows on an excerpt carry ``group_excerpt_id``, to be listed under one of its provisions;
@@ -488,47 +537,25 @@ def annotation_sets(user, scope):
 
     on_wording, on_excerpts = roots.filter(provision__isnull=False), roots.filter(excerpt__isnull=False)
     sets = {
-        "wording": on_wording.annotate(group_provision_id=F("provision_id")),
+        "wording-notes": on_wording.annotate(group_provision_id=F("provision_id")),
         "wording-replies": replies_to(on_wording).annotate(group_provision_id=F("parent__provision_id")),
-        "excerpt": on_excerpts.filter(approved_link_to(OuterRef("excerpt_id"), scope))
+        "excerpt-notes": on_excerpts.filter(approved_link_to(OuterRef("excerpt_id"), scope))
         .annotate(group_excerpt_id=F("excerpt_id")),
         "excerpt-replies": replies_to(on_excerpts).filter(approved_link_to(OuterRef("parent__excerpt_id"), scope))
         .annotate(group_excerpt_id=F("parent__excerpt_id")),
     }
     if scope.provision_ids is not None:
-        sets["wording"] = sets["wording"].filter(provision_id__in=scope.provision_ids)
+        sets["wording-notes"] = sets["wording-notes"].filter(provision_id__in=scope.provision_ids)
         sets["wording-replies"] = sets["wording-replies"].filter(parent__provision_id__in=scope.provision_ids)
     if scope.source:
         sets = {
-            "excerpt": sets["excerpt"].filter(excerpt__source=scope.source),
+            "excerpt-notes": sets["excerpt-notes"].filter(excerpt__source=scope.source),
             "excerpt-replies": sets["excerpt-replies"].filter(parent__excerpt__source=scope.source),
         }
     if scope.tag:
         tagged = Annotation.tags.through.objects.filter(annotation=OuterRef("pk"), tag=scope.tag)
         sets = {what: queryset.filter(Exists(tagged)) for what, queryset in sets.items()}
     return list(sets.items())
-
-
-def annotation_pairs(user, scope):
-    """Visible annotations in the scope, a row per provision they could be listed under
-    (``group_provision_id``), whatever the provision filter: what the provision facet counts."""
-    approved = ExcerptLink.State.APPROVED
-    relations = {
-        "excerpt": FilteredRelation("excerpt__links", condition=Q(excerpt__links__state=approved)),
-        "excerpt-replies": FilteredRelation(
-            "parent__excerpt__links", condition=Q(parent__excerpt__links__state=approved)
-        ),
-    }
-    pairs = []
-    for what, queryset in annotation_sets(user, Scope(None, scope.source, scope.tag)):
-        if what in relations:
-            queryset = (
-                queryset.annotate(link=relations[what])
-                .annotate(group_provision_id=F("link__provision_id"))
-                .filter(group_provision_id__isnull=False)
-            )
-        pairs.append(queryset)
-    return pairs
 
 
 def language_configs():
@@ -571,6 +598,10 @@ def search(params, user, choices, *, limit=MAX_HITS):
     configs = language_configs()
     hits, total = [], 0
     urls = {}
+    # The facets whose scope is the search's own are counted by the search's own queries.
+    plan = facet_scopes(params, choices)
+    shared = plan.pop(scope_key(scope), (scope, set()))[1]
+    counts = {name: {} for name in FACET_NAMES}
 
     def provision_url(provision):
         if provision.pk not in urls:
@@ -583,8 +614,11 @@ def search(params, user, choices, *, limit=MAX_HITS):
         if scope.provision_ids is not None:
             queryset = queryset.filter(pk__in=scope.provision_ids)
         snippet_fields = {"text": lambda row: row.text or row.summary}
-        rows, count = matcher.search(queryset, WORDING_FIELDS, snippet_fields, limit)
+        rows, count, found = matcher.search(
+            queryset, WORDING_FIELDS, snippet_fields, limit, facet_groupings("wording", shared)
+        )
         total += count
+        add_counts(counts, found)
         for row, score, snippets in rows:
             if (provision := provisions.get(row.pk)) is not None:  # None: created since the choices were read
                 hits.append(Hit("wording", provision, score, row.pk, provision_url(provision), snippets["text"], row))
@@ -599,8 +633,11 @@ def search(params, user, choices, *, limit=MAX_HITS):
             language_matcher = make_matcher(params.text, config)
             if language_matcher.empty:
                 continue
-            rows, count = language_matcher.search(queryset, VERSION_FIELDS, {"text": "text"}, limit)
+            rows, count, found = language_matcher.search(
+                queryset, VERSION_FIELDS, {"text": "text"}, limit, facet_groupings("version", shared)
+            )
             total += count
+            add_counts(counts, found)
             for row, score, snippets in rows:
                 if (provision := provisions.get(row.provision_id)) is not None:
                     url = reverse(
@@ -611,16 +648,22 @@ def search(params, user, choices, *, limit=MAX_HITS):
     if not scope.tag:
         # Commentary excerpts with an approved link.
         queryset = excerpts_in(scope).select_related("source").defer("source__body", "source__capture", "source__notes")
-        rows, count = matcher.search(queryset, EXCERPT_FIELDS, {"text": "text"}, limit)
+        rows, count, found = matcher.search(
+            queryset, EXCERPT_FIELDS, {"text": "text"}, limit, facet_groupings("excerpt", shared)
+        )
         total += count
+        add_counts(counts, found)
         for row, score, snippets in rows:
             hits.append(Hit("excerpt", None, score, row.pk, "", snippets["text"], row, excerpt_id=row.pk))
 
-    for _, queryset in annotation_sets(user, scope):
+    for what, queryset in annotation_sets(user, scope):
         queryset = queryset.select_related("author").prefetch_related("tags").defer("anchored_text", "prefix", "suffix")
         snippet_fields = {"body": lambda row: plain_text(row.body_html), "exact": "exact"}
-        rows, count = matcher.search(queryset, ANNOTATION_FIELDS, snippet_fields, limit)
+        rows, count, found = matcher.search(
+            queryset, ANNOTATION_FIELDS, snippet_fields, limit, facet_groupings(what, shared)
+        )
         total += count
+        add_counts(counts, found)
         for row, score, snippets in rows:
             quote = snippets["exact"] if row.exact else ""
             excerpt_id = getattr(row, "group_excerpt_id", None)
@@ -652,7 +695,9 @@ def search(params, user, choices, *, limit=MAX_HITS):
     for group in groups.values():
         group.hits.sort(key=lambda hit: (hit.kind != "wording", hit.sort_key()))
     results.groups = list(groups.values())
-    results.facets = facets(params, user, choices, configs)
+    for other_scope, names in plan.values():
+        add_counts(counts, count_facets(matcher, params.text, user, other_scope, names, configs))
+    results.facets = facets(params, choices, counts)
     return results
 
 
@@ -684,60 +729,89 @@ def _place_under_provisions(hits, provisions, scope):
 # --- Facets ----------------------------------------------------------------------------------------
 
 
-def facets(params, user, choices, configs):
-    """Each filter's options with the number of results choosing it would give (the other filters kept)."""
-    matcher = make_matcher(params.text)
-    shown = []
+def scope_key(scope):
+    return (
+        None if scope.provision_ids is None else tuple(scope.provision_ids),
+        scope.source and scope.source.pk,
+        scope.tag and scope.tag.pk,
+    )
 
-    # By provision: the results under each, with the source and tag filters kept.
-    scope = resolve(SearchParams(params.text, params.source, params.tag), choices)
-    counts = {}
 
-    def add_counts(found):
-        for key, n in found.items():
-            counts[key] = counts.get(key, 0) + n
+def facet_scopes(params, choices):
+    """{scope key: (Scope, {facet names})}: each facet counts with the other filters kept and its own
+    left out; facets with the same scope (with no filter, all three) are counted together."""
+    wanted = {
+        "provision": SearchParams(params.text, params.source, params.tag),
+        "source": SearchParams(params.text, tag=params.tag, provision=params.provision),
+        "tag": SearchParams(params.text, params.source, provision=params.provision),
+    }
+    plan = {}
+    for name, facet_params in wanted.items():
+        if (name == "source" and not choices["sources"]) or (name == "tag" and not choices["tags"]):
+            continue  # no options to count
+        if (scope := resolve(facet_params, choices)) is not None:
+            plan.setdefault(scope_key(scope), (scope, set()))[1].add(name)
+    return plan
 
-    if scope is not None:
-        if scope.wording:
-            add_counts(count_by(matcher, Provision.objects.all(), WORDING_FIELDS, "pk"))
-            for config, languages in configs.items():
-                language_matcher = make_matcher(params.text, config)
-                if not language_matcher.empty:
-                    versions = LanguageVersion.objects.filter(language__in=languages)
-                    add_counts(count_by(language_matcher, versions, VERSION_FIELDS, "provision_id"))
-        if not scope.tag:
-            links = ExcerptLink.objects.approved()
-            if scope.source:
-                links = links.filter(excerpt__source=scope.source)
-            add_counts(count_by(matcher, links, [("excerpt__text", "B")], "provision_id"))
-        for queryset in annotation_pairs(user, scope):
-            add_counts(count_by(matcher, queryset, ANNOTATION_FIELDS, "group_provision_id"))
-    shown.append(_facet(params, "provision", "Provision", [
-        (p.slug, p.label if not p.heading else f"{p.label}: {p.heading}", counts.get(p.pk, 0))
-        for p in choices["provisions"]
-    ]))
 
-    # By commentary: its excerpts and the annotations on them, with the provision and tag filters kept.
-    scope = resolve(SearchParams(params.text, provision=params.provision, tag=params.tag), choices)
-    counts = {}
-    if scope is not None and choices["sources"]:
-        if not scope.tag:
-            add_counts(count_by(matcher, excerpts_in(scope), EXCERPT_FIELDS, "source_id"))
-        sets = dict(annotation_sets(user, scope))
-        add_counts(count_by(matcher, sets["excerpt"], ANNOTATION_FIELDS, "excerpt__source_id"))
-        add_counts(count_by(matcher, sets["excerpt-replies"], ANNOTATION_FIELDS, "parent__excerpt__source_id"))
-    shown.append(_facet(params, "source", "Commentary", [
-        (s.slug, s.display_title, counts.get(s.pk, 0)) for s in choices["sources"]
-    ]))
+def facet_groupings(kind, names):
+    """The (columns, groupings) that count the facets `names` over matches of one kind: ``wording``,
+    ``version``, ``excerpt`` or one of `annotation_sets`'. An excerpt (or a note on one) counts under each
+    provision it discusses, as choosing any of them lists it."""
+    columns, groupings = {}, {}
+    if kind in ("excerpt", "excerpt-notes", "excerpt-replies"):
+        columns["exc"] = "pk" if kind == "excerpt" else "group_excerpt_id"
+        if "provision" in names:
+            groupings["provision"] = ("l.provision_id", _links_join())
+        if "source" in names:
+            columns["src"] = {"excerpt": "source_id", "excerpt-notes": "excerpt__source_id"}.get(
+                kind, "parent__excerpt__source_id"
+            )
+            groupings["source"] = ("m.src", "")
+    elif "provision" in names:
+        columns["prov"] = {"wording": "pk", "version": "provision_id"}.get(kind, "group_provision_id")
+        groupings["provision"] = ("m.prov", "")
+    if "tag" in names and kind not in ("wording", "version", "excerpt"):
+        groupings["tag"] = ("t.tag_id", _tags_join())
+    return columns, groupings
 
-    # By tag: the annotations with it, with the provision and source filters kept.
-    scope = resolve(SearchParams(params.text, params.source, provision=params.provision), choices)
-    counts = {}
-    if scope is not None and choices["tags"]:
-        for _, queryset in annotation_sets(user, scope):
-            add_counts(count_by(matcher, queryset, ANNOTATION_FIELDS, "tags"))
-    shown.append(_facet(params, "tag", "Tag", [(t.slug, t.name, counts.get(t.pk, 0)) for t in choices["tags"]]))
-    return shown
+
+def add_counts(counts, found):
+    for facet, keyed in found.items():
+        for key, n in keyed.items():
+            counts[facet][key] = counts[facet].get(key, 0) + n
+
+
+def count_facets(matcher, text, user, scope, names, configs):
+    """The facets `names` counted in a scope that is not the search's own: one query per kind."""
+    counts = {name: {} for name in FACET_NAMES}
+    if scope.wording and "provision" in names:
+        add_counts(counts, count_groups(matcher, Provision.objects.all(), WORDING_FIELDS,
+                                        *facet_groupings("wording", names)))
+        for config, languages in configs.items():
+            if not (language_matcher := make_matcher(text, config)).empty:
+                versions = LanguageVersion.objects.filter(language__in=languages)
+                add_counts(counts, count_groups(language_matcher, versions, VERSION_FIELDS,
+                                                *facet_groupings("version", names)))
+    if not scope.tag:
+        add_counts(counts, count_groups(matcher, excerpts_in(scope), EXCERPT_FIELDS, *facet_groupings("excerpt", names)))
+    for what, queryset in annotation_sets(user, scope):
+        add_counts(counts, count_groups(matcher, queryset, ANNOTATION_FIELDS, *facet_groupings(what, names)))
+    return counts
+
+
+def facets(params, choices, counts):
+    """The three facets shown: each option with its count (see `_facet`)."""
+    def label(provision):
+        return f"{provision.label}: {provision.heading}" if provision.heading else provision.label
+
+    return [
+        _facet(params, "provision", "Provision",
+               [(p.slug, label(p), counts["provision"].get(p.pk, 0)) for p in choices["provisions"]]),
+        _facet(params, "source", "Commentary",
+               [(s.slug, s.display_title, counts["source"].get(s.pk, 0)) for s in choices["sources"]]),
+        _facet(params, "tag", "Tag", [(t.slug, t.name, counts["tag"].get(t.pk, 0)) for t in choices["tags"]]),
+    ]
 
 
 def _facet(params, name, label, options):
