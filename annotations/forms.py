@@ -4,6 +4,7 @@ from django.forms.utils import flatatt
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from treaty_app import rules
 from treaty_app.models import language_name
 
 from .anchoring import AnchorError, check_span, find_unique
@@ -203,13 +204,24 @@ class AnnotationForm(NoteFields):
     # without JavaScript, where several are shown; set from the selection with it.
     language = forms.ChoiceField(label="In the text", required=False, choices=[("", "")], widget=forms.HiddenInput)
 
-    field_order = ["exact", "language", "body", "tags", "new_tags", "visibility"]
+    # A translation discrepancy: the number of a note on the same passage in another text. Offered
+    # where the provision has language versions; writes.create checks it is one.
+    counterpart = forms.IntegerField(
+        label="Translation discrepancy with annotation no.", required=False, min_value=1,
+        max_value=rules.integer_bounds(Annotation._meta.get_field("id"))[1],
+        help_text="Optional: the number of a note on the same passage in another language version. Both "
+                  "notes then show the two wordings side by side.",
+    )
+
+    field_order = ["exact", "language", "counterpart", "body", "tags", "new_tags", "visibility"]
 
     def __init__(self, *args, provision, excerpts=(), versions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.provision = provision
         self.excerpts = {excerpt.pk: excerpt for excerpt in excerpts}
         self.versions = {version.language: version for version in versions}
+        if not self.versions:
+            del self.fields["counterpart"]
         if self.versions:
             field = self.fields["language"]
             field.choices = [("", language_name(provision.treaty.language)),

@@ -184,6 +184,15 @@ class AnnotationQuerySet(models.QuerySet):
                     "revision_tags").order_by("created_at", "pk"),
                 to_attr="live_replies",
             ),
+        ).with_pairs(user)
+
+    def with_pairs(self, user):
+        """Each annotation's translation pairs that `user` may read (`Annotation.pairs`): its counterpart
+        and the notes that name it as theirs, in two queries whatever the number of rows."""
+        readable = Annotation.objects.readable_by(user).select_related("language_version")
+        return self.prefetch_related(
+            Prefetch("counterpart", queryset=readable, to_attr="readable_counterpart"),
+            Prefetch("counterparts", queryset=readable.order_by("pk"), to_attr="readable_counterparts"),
         )
 
     def roots(self):
@@ -234,6 +243,13 @@ class Annotation(models.Model):
     language_version = models.ForeignKey(
         "treaty_app.LanguageVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="annotations",
         help_text="The language version of the provision whose words it marks; empty for the provision's own wording.",
+    )
+    # A translation discrepancy: the same passage's words in another text of the provision (another
+    # language version, or its own wording), marked by this note too. Each note keeps its own anchor.
+    counterpart = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="counterparts",
+        help_text="A note on the same passage in another language version of the provision: the two spans "
+                  "a translation discrepancy compares.",
     )
     parent = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies",
@@ -351,6 +367,13 @@ class Annotation(models.Model):
     def target(self):
         """What its offsets index: a language version, a provision's own wording or an excerpt."""
         return self.language_version or self.provision or self.excerpt
+
+    @property
+    def pairs(self):
+        """The notes on the same passage in the provision's other texts that the reader may read, as
+        fetched by `with_pairs`: what a translation discrepancy compares."""
+        found = [getattr(self, "readable_counterpart", None), *getattr(self, "readable_counterparts", ())]
+        return [other for other in found if other is not None]
 
     @property
     def is_reply(self):

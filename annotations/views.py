@@ -114,6 +114,7 @@ def card_key(annotation, user, can_hide, filters, *, new=False):
          for reply in annotation.live_replies],
         annotation.author_id == user.pk, can_hide, filters.query, new,
         getattr(annotation, "shown_assessment", None), getattr(annotation, "shown_revision_assessment", None),
+        [(other.pk, other.exact, other.language_version_id) for other in annotation.pairs],
     ]
     return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
@@ -421,7 +422,7 @@ def annotation_create(request, treaty_slug, provision_slug):
         annotation = writes.create(
             author=request.user, target=data["target"], start=data["start"], end=data["end"], exact=data["exact"],
             body=data["body"], tags=list(data["tags"]), new_tags=data["new_tags"], visibility=data["visibility"],
-            assessment=data["assessment"],
+            assessment=data["assessment"], counterpart=data.get("counterpart"),
         )
     except writes.Refused as refusal:
         form.add_error(None, refusal.message)

@@ -259,17 +259,40 @@ def _free_slug(slug):
 # --- The analyst's acts ---------------------------------------------------------------------------
 
 
+def _counterpart(pk, *, by, target):
+    """The note `pk` a new note on `target` pairs with (a translation discrepancy), checked: one `by`
+    may read, a root, on the same provision, in another of its texts."""
+    if pk is None:
+        return None
+    other = Annotation.objects.readable_by(by).roots().filter(pk=pk).first()
+    if other is None:
+        raise NotFound(f"There is no annotation {pk} you may read to pair this one with.")
+    if isinstance(target, LanguageVersion):
+        provision_id, version_id = target.provision_id, target.pk
+    elif isinstance(target, Provision):
+        provision_id, version_id = target.pk, None
+    else:
+        raise Conflict("Only words of a provision's texts can be paired, not a commentary excerpt's.")
+    if other.provision_id != provision_id:
+        raise Conflict(f"Annotation {pk} is not on this provision: a pair compares two texts of one provision.")
+    if other.language_version_id == version_id:
+        raise Conflict(f"Annotation {pk} is on the same text: pair it with words in another language version.")
+    return other
+
+
 @write
 def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), visibility=Annotation.Visibility.TEAM,
-           assessment=None):
+           assessment=None, counterpart=None):
     """A new annotation on words of a provision's wording or of a commentary excerpt (`target`),
-    with an assessment already validated (assessments.validate).
+    with an assessment already validated (assessments.validate), and paired (`counterpart`, a key)
+    with a note on the same passage in another text of the provision: a translation discrepancy.
 
     The words must still stand at `start`:`end` once the wording is locked; an annotation is never
     public when made."""
     _require(author, "add_annotation", "annotate")
     if visibility not in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
         raise Forbidden("Only a curator's publication makes an annotation public.")
+    paired = _counterpart(counterpart, by=author, target=target)
     locked = _lock_target(target)
     try:
         check_span(locked.text, start, end, exact)
@@ -279,7 +302,7 @@ def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), vis
     annotation = Annotation(
         author=author, **_on_target(target), visibility=visibility, start=start, end=end,
         exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, original_exact=quote.exact,
-        text_version=getattr(locked, "text_version", None), assessment=assessment or {},
+        text_version=getattr(locked, "text_version", None), assessment=assessment or {}, counterpart=paired,
     )
     annotation.original_text_version = annotation.text_version
     _set_body(annotation, body)

@@ -337,3 +337,77 @@ class SearchTests(LanguageVersionTestCase):
         response = self.client.get("/search/", {"q": "война"})
         provision_facet = response.context["results"].facets[0]
         self.assertEqual(provision_facet.options, [("art-4", "Article 4", 1, "q=%D0%B2%D0%BE%D0%B9%D0%BD%D0%B0&provision=art-4")])
+
+
+class TranslationDiscrepancyTests(LanguageVersionTestCase):
+    """A note on words of one version names a note on the same passage in another: both show the pair."""
+
+    def setUp(self):
+        self.version = self.russian()
+        self.on_russian = self.annotate(self.version, WAR)
+        self.client.force_login(self.analyst)
+        self.create_url = reverse("annotations:create", args=["t", "art-4"])
+        self.workspace = reverse("annotations:workspace", args=["t", "art-4"])
+
+    def pair(self, counterpart, *, exact="state of war", language="", htmx=False):
+        data = {"exact": exact, "language": language, "body": "Войны is narrower.", "visibility": "team",
+                "counterpart": counterpart}
+        return self.client.post(self.create_url, data, headers={"HX-Request": "true"} if htmx else {})
+
+    def test_pairing_without_javascript_shows_the_pair_on_both_cards(self):
+        response = self.pair(self.on_russian.pk)
+        self.assertEqual(response.status_code, 302)
+        english = Annotation.objects.get(body="Войны is narrower.")
+        self.assertEqual((english.counterpart, english.language_version), (self.on_russian, None))
+        page = self.client.get(self.workspace)
+        self.assertContains(page, "Translation discrepancy, compared with:", count=2)
+        self.assertContains(page, f'<a href="#annotation-{self.on_russian.pk}" lang="ru">“{WAR}”</a>', html=False)
+        self.assertContains(page, f"in the Russian text (ru), note {self.on_russian.pk}")
+        self.assertContains(page, f'<a href="#annotation-{english.pk}" lang="en">“state of war”</a>')
+        self.assertContains(page, f"in the provision’s own wording, note {english.pk}")
+
+    def test_pairing_with_htmx_answers_with_the_new_card_showing_the_pair(self):
+        response = self.pair(self.on_russian.pk, htmx=True)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, f"in the Russian text (ru), note {self.on_russian.pk}")
+
+    def test_the_form_offers_the_pairing_only_where_there_are_versions(self):
+        self.assertContains(self.client.get(self.workspace), 'name="counterpart"')
+        other = make_provision(self.treaty, number=5, text="No other text.")
+        page = self.client.get(reverse("annotations:workspace", args=["t", other.slug]))
+        self.assertNotContains(page, 'name="counterpart"')
+
+    def test_refusals_say_why_and_save_nothing(self):
+        on_english = self.annotate(self.provision, "state of war")
+        bob = make_user("bob")
+        bobs_private = writes.create(author=bob, target=self.version, start=0, end=1, exact=RUSSIAN_TEXT[0],
+                                     body="Mine.", visibility="private")
+        elsewhere = self.annotate(make_provision(self.treaty, number=6, text="Other words here."), "Other")
+        before = Annotation.objects.count()
+        cases = [
+            (on_english.pk, 409, f"Annotation {on_english.pk} is on the same text"),
+            (elsewhere.pk, 409, f"Annotation {elsewhere.pk} is not on this provision"),
+            (bobs_private.pk, 404, f"There is no annotation {bobs_private.pk} you may read"),
+            (987654, 404, "There is no annotation 987654 you may read"),
+            ("twelve", 422, "Enter a whole number."),
+            (10**20, 422, "Ensure this value is less than or equal to"),
+        ]
+        for counterpart, status, message in cases:
+            with self.subTest(counterpart=counterpart):
+                self.assertContains(self.pair(counterpart, exact="military"), message, status_code=status)
+        self.assertEqual(Annotation.objects.count(), before)
+
+    def test_the_public_sees_a_pair_only_when_both_notes_are_published(self):
+        self.pair(self.on_russian.pk)
+        english = Annotation.objects.get(body="Войны is narrower.")
+        writes.submit(english.pk, by=self.analyst)
+        writes.publish(Annotation.objects.filter(pk=english.pk), curator=self.curator)
+        self.client.logout()
+        public = reverse("reader:provision", args=["t", "art-4"])
+        self.assertContains(self.client.get(public), f'id="annotation-{english.pk}"')
+        self.assertNotContains(self.client.get(public), "Translation discrepancy")
+        writes.submit(self.on_russian.pk, by=self.analyst)
+        writes.publish(Annotation.objects.filter(pk=self.on_russian.pk), curator=self.curator)
+        page = self.client.get(public)
+        self.assertContains(page, "Translation discrepancy, compared with:", count=2)
+        self.assertContains(page, f"in the Russian text (ru), note {self.on_russian.pk}")

@@ -176,7 +176,7 @@ def public_cards(annotations):
             "tags",
             Prefetch("replies", queryset=model.objects.published().select_related("author")
                      .order_by("created_at", "pk"), to_attr="public_replies"),
-        )
+        ).with_pairs(None)
     )
     model.describe_assessments(cards)
     roots = card_roots()
@@ -206,6 +206,7 @@ def card_key(annotation, *, tag_root, annotation_root, person_root):
         annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
         annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root, person_root,
         getattr(annotation, "shown_assessment", None), annotation.language_version_id,
+        [(other.pk, other.exact, other.language_version_id) for other in annotation.pairs],
         [(tag.slug, tag.name) for tag in annotation.tags.all()],
         [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
          for reply in annotation.public_replies],
