@@ -266,6 +266,8 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
                                          tags=list(Tag.objects.all()))
     if new and card is not None:
         context["new_card"] = context["created"] = card
+        if card.counterpart_id:  # the note it pairs with now shows it too
+            context["paired_card"] = card_for(request, card.counterpart_id, filters)
     if root is not None and root.excerpt_id:
         excerpt = root.excerpt
         on_excerpt = list(

@@ -370,6 +370,13 @@ class TranslationDiscrepancyTests(LanguageVersionTestCase):
         response = self.pair(self.on_russian.pk, htmx=True)
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, f"in the Russian text (ru), note {self.on_russian.pk}")
+        english = Annotation.objects.get(body="Войны is narrower.")
+        # The Russian note's card changed too: it comes again, out of band, naming the English words.
+        self.assertContains(response, f'id="annotation-{self.on_russian.pk}"', count=1)
+        html = response.content.decode()
+        russian_card = html[html.index(f'<li id="annotation-{self.on_russian.pk}"'):]
+        self.assertIn('data-hx-swap-oob="true"', russian_card[:russian_card.index(">")])
+        self.assertIn(f"in the provision’s own wording, note {english.pk}", russian_card)
 
     def test_the_form_offers_the_pairing_only_where_there_are_versions(self):
         self.assertContains(self.client.get(self.workspace), 'name="counterpart"')

@@ -89,3 +89,33 @@ class LanguageVersionWorkspaceTests(LanguageVersionCase):
         self.assertEqual((annotation.start, annotation.end), (start, start + len(WAR)))
         expect(page.locator(f"#wording-ru mark.hl#hl-{annotation.pk}")).to_have_text(WAR)
         expect(page.locator(f"#wording mark.hl#hl-{annotation.pk}")).to_have_count(0)
+
+    def test_a_translation_discrepancy_pairs_russian_and_english_words(self):
+        """Select Russian words and save; select the English words, give the Russian note's number and
+        save: the new card shows the Russian wording, and the Russian card the English, without a reload."""
+        self.log_in(make_user("ana"))
+        page = self.page
+        page.goto(reverse("annotations:workspace", args=["t", "art-4"]))
+        page.wait_for_load_state("load")
+        form = page.locator("#annotation-form")
+        page.evaluate(SELECT_RANGE, ["#wording-ru", WAR])
+        page.keyboard.press("a")
+        form.locator("[name=body]").fill("The Russian says a state of war exists.")
+        form.get_by_role("button", name="Save annotation").click()
+        expect(page.locator("ol.cards li.card-new")).to_be_visible()
+        russian = Annotation.objects.get()
+        page.evaluate(SELECT_RANGE, ["#wording", "state of war"])
+        page.keyboard.press("a")
+        expect(form.locator("[name=exact]")).to_have_value("state of war")
+        form.get_by_label("Translation discrepancy with annotation no.").fill(str(russian.pk))
+        form.locator("[name=body]").fill("The English is looser.")
+        form.get_by_role("button", name="Save annotation").click()
+        english = page.locator("ol.cards li.card-new", has_text="The English is looser.")
+        expect(english).to_contain_text(f"“{WAR}” in the Russian text (ru), note {russian.pk}")
+        paired = Annotation.objects.get(body="The English is looser.")
+        self.assertEqual((paired.counterpart, paired.language_version), (russian, None))
+        # The Russian card was sent again out of band: it names the English words with no reload.
+        expect(page.locator(f"#annotation-{russian.pk} .pairs")).to_contain_text(
+            f"“state of war” in the provision’s own wording, note {paired.pk}")
+        expect(page.locator(f"#annotation-{russian.pk}")).to_have_count(1)
+        self.assertEqual(self.axe_violations(), [])
