@@ -745,7 +745,7 @@ def revert(pk, *, by, history_id):
         if record.visibility in (Annotation.Visibility.PRIVATE, Annotation.Visibility.TEAM):
             annotation.visibility = record.visibility
         fields += ["body", "body_html", "visibility", "assessment"]
-    target = annotation.provision or annotation.excerpt
+    target = annotation.target  # its own text: a language version's words are not the provision's
     if target is not None and annotation.exact:
         text = target.text
         fits = annotation.start is not None and text[annotation.start:annotation.end] == annotation.exact

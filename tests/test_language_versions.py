@@ -418,3 +418,20 @@ class TranslationDiscrepancyTests(LanguageVersionTestCase):
         page = self.client.get(public)
         self.assertContains(page, "Translation discrepancy, compared with:", count=2)
         self.assertContains(page, f"in the Russian text (ru), note {self.on_russian.pk}")
+
+
+class HistoryRevertTests(LanguageVersionTestCase):
+    def test_reverting_a_note_on_the_russian_text_keeps_it_on_its_words(self):
+        """A history revert checks the note's words against its own text: against the English wording it
+        moved a Russian note onto English offsets."""
+        version = self.russian()
+        annotation = self.annotate(version, WAR)
+        first = annotation.history.earliest("history_date").history_id
+        writes.edit(annotation.pk, by=self.analyst, version=annotation.version, body="Changed.")
+        writes.revert(annotation.pk, by=self.curator, history_id=first)
+        reverted = Annotation.objects.get(pk=annotation.pk)
+        start = RUSSIAN_TEXT.index(WAR)
+        self.assertEqual(
+            (reverted.body, reverted.language_version, reverted.start, reverted.end, reverted.placement),
+            (f"On “{WAR}”.", version, start, start + len(WAR), "anchored"),
+        )
