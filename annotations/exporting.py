@@ -82,7 +82,7 @@ from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from . import assessments
@@ -148,7 +148,21 @@ def for_export(queryset, *, internal=False):
     if internal:
         queryset = (queryset.select_related("deleted_by").only(*own_fields, *_RELATED_FIELDS, "deleted_by__username")
                     .prefetch_related(Prefetch("revision_tags", queryset=tags)))
+    else:
+        queryset = queryset.annotate(counterpart_published=_counterpart_published())
     return queryset
+
+
+def _counterpart_published():
+    """Whether the note an annotation pairs with is published: a public export names only such a one."""
+    return Exists(Annotation.objects.published().filter(pk=OuterRef("counterpart_id")))
+
+
+def exported_counterpart(annotation, *, internal):
+    """The key of the note `annotation` pairs with, as an export names it (`for_export`), or None."""
+    if annotation.counterpart_id and (internal or getattr(annotation, "counterpart_published", False)):
+        return annotation.counterpart_id
+    return None
 
 
 def isoformat(moment):
@@ -287,6 +301,9 @@ def annotation_to_w3c(annotation, linker, *, internal=False):
         document["glossa:textVersion"] = annotation.text_version
     if annotation.anchored_text:
         document["glossa:anchoredText"] = annotation.anchored_text
+    if (counterpart := exported_counterpart(annotation, internal=internal)) is not None:
+        # A translation discrepancy: the note on the same passage in another text, on the same page.
+        document["glossa:counterpart"] = f"{linker.page_of(annotation)}#annotation-{counterpart}"
     if internal:
         document.update(_internal_state(annotation))
     return document
@@ -400,16 +417,20 @@ def cached_items(annotations, linker, cache):
     author's name; its tags' names), and the cache holds the item made for exactly that; only the
     items not there are read whole and serialised. A document of thousands of annotations then
     costs about as much as joining their texts."""
-    rows = list(annotations.order_by("pk").values_list("pk", "version", "author__username"))
-    through = Annotation.tags.through.objects.filter(annotation_id__in=[pk for pk, _, _ in rows])
+    rows = list(
+        annotations.order_by("pk").annotate(counterpart_published=_counterpart_published())
+        .values_list("pk", "version", "author__username", "counterpart_published")
+    )
+    through = Annotation.tags.through.objects.filter(annotation_id__in=[pk for pk, *_ in rows])
     tags = {}
     for annotation_id, slug, name in through.values_list("annotation_id", "tag__slug", "tag__name"):
         tags.setdefault(annotation_id, []).append((slug, name))
     keys = {
+        # Whether its counterpart is published is in the key: publishing that note changes this item.
         pk: "w3c:" + hashlib.blake2b(
-            repr((pk, version, username, sorted(tags.get(pk, [])), linker.base)).encode(), digest_size=16
+            repr((pk, version, username, sorted(tags.get(pk, [])), paired, linker.base)).encode(), digest_size=16
         ).hexdigest()
-        for pk, version, username in rows
+        for pk, version, username, paired in rows
     }
     found = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in found]
@@ -420,7 +441,7 @@ def cached_items(annotations, linker, cache):
             made[keys[annotation.pk]] = dumps(annotation_to_w3c(annotation, linker))
         cache.set_many(made, timeout=86400)
         found |= made
-    return [found[keys[pk]] for pk, _, _ in rows if keys[pk] in found]
+    return [found[keys[pk]] for pk, *_ in rows if keys[pk] in found]
 
 
 def embedded_collection_json(items, *, collection_id, label):

@@ -96,6 +96,7 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
         replies = [item for item in items if item.reply_to is not None]
         _parents(replies, by_id)
         _identify(roots + replies, users, report)
+        _counterparts(roots, by_id, report)
         new = [item for item in roots + replies if item.created_here]
         for item in new:
             if item.original_exact is None:
@@ -251,6 +252,35 @@ def _parents(replies, by_id):
     for via, waiting in by_via.items():
         for item in waiting:
             item.parent_pk = via_here[via]
+
+
+def _counterparts(roots, by_id, report):
+    """Find the note each new root pairs with (``glossa:counterpart``): an item of the file, or an
+    annotation here by its Glossa id; checked by the workspace's rule (writes.pairing_problem). One
+    that is neither, or breaks the rule, is reported as not kept; the note itself is imported."""
+    def place(provision, version):
+        return (provision.pk if provision else None, version.pk if version else None)
+
+    wanted = [(item, item.counterpart) for item in roots if item.counterpart and item.created_here]
+    here_pks = {w3c_reader.glossa_annotation_pk(iri) for _, iri in wanted if iri not in by_id} - {None}
+    here = {}
+    for chunk in _chunks(here_pks):
+        here |= {row[0]: row[1:] for row in Annotation.objects.roots().filter(pk__in=chunk).values_list(
+            "pk", "provision_id", "language_version_id")}
+    for item, iri in wanted:
+        other = by_id.get(iri)
+        if other is not None and other.reply_to is None:
+            pk, other_place = other.pk, place(other.provision, other.language_version)
+        elif (pk := w3c_reader.glossa_annotation_pk(iri)) in here:
+            other_place = here[pk]
+        else:
+            item.unkept.append(f"glossa:counterpart {iri} (neither a note of the file nor one here)")
+            continue
+        problem = writes.pairing_problem(pk, other_place, place(item.provision, item.language_version))
+        if problem:
+            item.unkept.append(f"glossa:counterpart: {problem}")
+            continue
+        item.counterpart_pk = pk
 
 
 def _anchor(item, report):
@@ -424,4 +454,5 @@ def _row(item, users):
         deleted_by=users.get(item.deleted_by),
         revision_body=item.revision_body, revision_at=item.revision_at,
         assessment=item.assessment, revision_assessment=item.revision_assessment,
+        counterpart_id=item.counterpart_pk,
     )

@@ -120,7 +120,7 @@ ITEM_KEYS = {
     "glossa:visibility", "glossa:placement", "glossa:textVersion", "glossa:anchoredText", "glossa:review",
     "glossa:submitted", "glossa:reviewed", "glossa:reviewedBy", "glossa:reviewNote", "glossa:hidden",
     "glossa:hiddenBy", "glossa:deleted", "glossa:deletedBy", "glossa:revision", "glossa:originalExact",
-    "glossa:originalTextVersion",
+    "glossa:originalTextVersion", "glossa:counterpart",
 }
 TEXT_BODY_KEYS = {"type", "value", "format", "language", "purpose", "glossa:tag"}
 CREATOR_KEYS = {"id", "type", "nickname", "name"}
@@ -202,6 +202,8 @@ class Item:
     deleted_by: str | None = None
     revision_body: str = ""
     revision_tags: list = field(default_factory=list)  # slugs
+    counterpart: str | None = None  # the id of the note it pairs with (a translation discrepancy)
+    counterpart_pk: int | None = None  # that note's key here, once found
     revision_at: datetime | None = None
     assessment: dict = field(default_factory=dict)  # {field slug: value slug or text}, as read
     revision_assessment: dict = field(default_factory=dict)
@@ -529,8 +531,10 @@ class _Reader:
             review_note=self.string("glossa:reviewNote"),
             hidden=self.moment("glossa:hidden"), hidden_by=self.string("glossa:hiddenBy", default=None),
             deleted=self.moment("glossa:deleted"), deleted_by=self.string("glossa:deletedBy", default=None),
-            assessment=self.assessment,
+            assessment=self.assessment, counterpart=self.string("glossa:counterpart", default=None),
         )
+        if item.counterpart is not None and len(item.counterpart) > IRI_MAX:
+            self.fail(f"glossa:counterpart holds at most {IRI_MAX} characters")
         self.identity(item)
         self.curators_state(item)
         self.target(item, motivation)

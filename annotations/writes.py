@@ -273,11 +273,20 @@ def _counterpart(pk, *, by, target):
         provision_id, version_id = target.pk, None
     else:
         raise Conflict("Only words of a provision's texts can be paired, not a commentary excerpt's.")
-    if other.provision_id != provision_id:
-        raise Conflict(f"Annotation {pk} is not on this provision: a pair compares two texts of one provision.")
-    if other.language_version_id == version_id:
-        raise Conflict(f"Annotation {pk} is on the same text: pair it with words in another language version.")
+    problem = pairing_problem(pk, (other.provision_id, other.language_version_id), (provision_id, version_id))
+    if problem:
+        raise Conflict(problem)
     return other
+
+
+def pairing_problem(pk, other_place, place):
+    """Why note `pk`, on `other_place`, cannot pair with a note on `place` (each a (provision key,
+    language version key or None)), or None: the rule the workspace and the importer share."""
+    if other_place[0] is None or other_place[0] != place[0]:
+        return f"Annotation {pk} is not on this provision: a pair compares two texts of one provision."
+    if other_place[1] == place[1]:
+        return f"Annotation {pk} is on the same text: pair it with words in another language version."
+    return None
 
 
 @write

@@ -435,3 +435,68 @@ class HistoryRevertTests(LanguageVersionTestCase):
             (reverted.body, reverted.language_version, reverted.start, reverted.end, reverted.placement),
             (f"On “{WAR}”.", version, start, start + len(WAR), "anchored"),
         )
+
+
+class PairExportTests(LanguageVersionTestCase):
+    """A translation discrepancy survives an export and an import: the pair is named ``glossa:counterpart``."""
+
+    def setUp(self):
+        self.version = self.russian()
+        self.russian_note = self.annotate(self.version, WAR)
+        start = ENGLISH.index("state of war")
+        self.english_note = writes.create(
+            author=self.analyst, target=self.provision, start=start, end=start + len("state of war"),
+            exact="state of war", body="The English is looser.", counterpart=self.russian_note.pk,
+        )
+
+    def export(self, path, *args):
+        call_command("export_annotations", str(path), "--base-url", "http://testserver", *args, stdout=StringIO())
+        document = json.loads(path.read_text())
+        items = document["items"] if "items" in document else document["first"]["items"]
+        return {item["id"].rsplit("-", 1)[1]: item for item in items}
+
+    def test_the_backup_names_the_pair_and_restores_it_byte_for_byte(self):
+        page = f"http://testserver{self.provision.get_absolute_url()}"
+        with tempfile.TemporaryDirectory() as directory:
+            first, second = Path(directory) / "first.jsonld", Path(directory) / "second.jsonld"
+            items = self.export(first, "--all")
+            self.assertEqual(items[str(self.english_note.pk)]["glossa:counterpart"],
+                             f"{page}#annotation-{self.russian_note.pk}")
+            self.assertNotIn("glossa:counterpart", items[str(self.russian_note.pk)])
+            Annotation.objects.all().delete()
+            out = StringIO()
+            call_command("import_annotations", str(first), stdout=out)
+            self.assertNotIn("counterpart", out.getvalue())  # nothing reported as not kept
+            self.assertEqual(Annotation.objects.get(pk=self.english_note.pk).counterpart_id, self.russian_note.pk)
+            self.export(second, "--all")
+            self.assertEqual(first.read_bytes(), second.read_bytes())
+
+    def test_the_public_export_names_a_pair_only_when_both_notes_are_published(self):
+        for note in (self.english_note, self.russian_note):
+            writes.submit(note.pk, by=self.analyst)
+        writes.publish(Annotation.objects.filter(pk=self.english_note.pk), curator=self.curator)
+        url = reverse("reader:provision-annotations", args=["t", "art-4"])
+        self.assertNotIn("glossa:counterpart", self.client.get(url).content.decode())
+        self.assertNotIn("glossa:counterpart", self.client.get(reverse("reader:annotations-export")).content.decode())
+        writes.publish(Annotation.objects.filter(pk=self.russian_note.pk), curator=self.curator)
+        document = self.client.get(url).json()
+        items = document["items"] if "items" in document else document["first"]["items"]
+        english = next(item for item in items if item["id"].endswith(f"-{self.english_note.pk}"))
+        page = english["id"].split("#")[0]  # the site's base URL, as configured
+        self.assertEqual(english["glossa:counterpart"], f"{page}#annotation-{self.russian_note.pk}")
+
+    def test_a_counterpart_that_breaks_the_rule_is_reported_and_the_note_imported(self):
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "backup.jsonld"
+            self.export(path, "--all")
+            # Point the English note at itself: the same text.
+            document = json.loads(path.read_text())
+            for item in document["first"]["items"] if "first" in document else document["items"]:
+                if "glossa:counterpart" in item:
+                    item["glossa:counterpart"] = item["id"]
+            path.write_text(json.dumps(document))
+            Annotation.objects.all().delete()
+            out = StringIO()
+            call_command("import_annotations", str(path), stdout=out)
+        self.assertIn(f"glossa:counterpart: Annotation {self.english_note.pk} is on the same text", out.getvalue())
+        self.assertIsNone(Annotation.objects.get(pk=self.english_note.pk).counterpart_id)
