@@ -439,3 +439,37 @@ class Adjudication(models.Model):
 
     def __str__(self):
         return f"{self.provision}: {self.field} = {self.value}"
+
+
+class ApiToken(models.Model):
+    """A personal key for the W3C Annotation Protocol (annotations/protocol.py): an analyst makes one
+    in the workspace, sees it once, and sends it as ``Authorization: Bearer …``. Only its SHA-256
+    digest is stored (a token has 256 random bits, so a fast digest is enough); a ``read`` token
+    reads what its owner may read, a ``write`` token also writes, through writes.py like the
+    workspace. Requests are counted per minute (`window_start`, `window_count`) for the rate limit."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Read and write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What the token is for, e.g. the script that uses it.")
+    scope = models.CharField(max_length=8, choices=Scope, default=Scope.READ)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False, help_text="The token's first characters, to tell it apart.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    window_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.hint}…)"
+
+    @property
+    def can_write(self):
+        return self.scope == self.Scope.WRITE

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import placing, views
+from . import placing, token_views, views
 
 app_name = "annotations"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("tags.css", views.tag_styles, name="tag-styles"),
+    path("tokens/", token_views.token_list, name="tokens"),
+    path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token-revoke"),
     path("annotations/<int:pk>/edit/", views.annotation_edit, name="edit"),
     path("annotations/<int:pk>/reply/", views.annotation_reply, name="reply"),
     path("annotations/<int:pk>/delete/", views.annotation_delete, name="delete"),

@@ -90,7 +90,7 @@ def import_annotations(document, *, create_users=False, change_reason="Imported 
         restoring.restore_people(read.people, report)
         restoring.restore_tags(read.tags, report)
         users = _users(items, create_users, report)
-        _targets(items)
+        resolve_targets(items)
         by_id = {item.id: item for item in items}
         roots = [item for item in items if item.reply_to is None]
         replies = [item for item in items if item.reply_to is not None]
@@ -171,8 +171,9 @@ def _users(items, create_users, report):
     return found
 
 
-def _targets(items):
-    """Resolve each root's target source to a provision or an excerpt."""
+def resolve_targets(items):
+    """Resolve each root's target source to a provision, a language version or an excerpt (the
+    protocol's POST and PUT use it too), or W3CImportError naming the first one not here."""
     provisions, excerpts, versions = {}, {}, {}
     for item in items:
         if item.reply_to is not None:

@@ -420,12 +420,17 @@ def route(iri):
 
 
 def glossa_annotation_pk(iri):
-    """The pk in a Glossa annotation id (a provision or source page's ``#annotation-N``), or None."""
+    """The pk in a Glossa annotation id (a provision or source page's ``#annotation-N``, or the
+    Protocol's ``/annotations/N``), or None."""
     found = route(iri)
-    match = found and found[0] in ("reader:provision", "reader:source") and _ANNOTATION_FRAGMENT.fullmatch(found[2])
-    if not match:
-        return None
-    digits = match[1].lstrip("0") or "0"
+    if found and found[0] == "reader:protocol-annotation":
+        digits = found[1]["pk"]
+    else:
+        match = found and found[0] in ("reader:provision", "reader:source") and _ANNOTATION_FRAGMENT.fullmatch(found[2])
+        if not match:
+            return None
+        digits = match[1]
+    digits = digits.lstrip("0") or "0"
     # Past 19 digits no key can have it: PK_MAX + 1 says so without converting 4,000 digits.
     return int(digits) if len(digits) <= DIGITS_MAX else PK_MAX + 1
 

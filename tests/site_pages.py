@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from annotations.models import Annotation, Tag
+from annotations import tokens
+from annotations.models import Annotation, ApiToken, Tag
 from treaty_app.importing import load_corpus
 from treaty_app.models import ExcerptLink, Treaty
 
@@ -63,6 +64,8 @@ def make_site():
     annotation_row(excerpt=excerpt, author=analyst, body="Disputes the commentator.", visibility="public",
                    review=Annotation.Review.PUBLISHED, exact=excerpt.text[:10], start=0, end=10)
 
+    tokens.issue(analyst, name="My script", scope=ApiToken.Scope.WRITE)
+
     workspace_url = reverse("annotations:workspace", args=[treaty.slug, article.slug])
     site = Site(analyst=analyst, curator=curator, workspace_url=workspace_url, treaty_url=treaty.get_absolute_url())
     site.public = [
@@ -84,6 +87,7 @@ def make_site():
         ("place", reverse("annotations:place", args=[adrift.pk])),
         ("search, logged in", reverse("reader:search") + "?q=assistance"),
         ("provision, logged in", article.get_absolute_url()),
+        ("API tokens", reverse("annotations:tokens")),
     ]
     site.admin = [("admin changelist", reverse("admin:annotations_annotation_changelist"))]
     return site

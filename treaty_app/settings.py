@@ -243,6 +243,11 @@ PASSWORD_RESET_ENABLED = "default" in MAILERS
 SILENCED_SYSTEM_CHECKS = [] if PASSWORD_RESET_ENABLED else ["mail.W001"]
 DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", f"Glossa <noreply@{urlsplit(SITE_URL).hostname}>")
 
+# The W3C Annotation Protocol (annotations/protocol.py): requests per minute for each API token, and the
+# web origins whose pages may write through it from a browser (reads are open to every origin).
+API_REQUESTS_PER_MINUTE = int(os.environ.get("API_REQUESTS_PER_MINUTE", "120"))
+PROTOCOL_WRITE_ORIGINS = env_list("PROTOCOL_WRITE_ORIGINS")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotations:home"
 LOGOUT_REDIRECT_URL = "/"

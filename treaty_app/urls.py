@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from django.urls.converters import SlugConverter
 
-from annotations import export_views, public
+from annotations import export_views, protocol, public
 
 from . import views
 
@@ -74,6 +74,9 @@ reader_patterns = (
         path("users/<str:username>/", public.person_detail, name="person"),
         path("search/", public.search_page, name="search"),
         path("annotations.jsonld", export_views.collection_page, name="annotations-export"),
+        # The W3C Web Annotation Protocol: the container, and each annotation by its number.
+        path("annotations/", protocol.container, name="protocol-container"),
+        re_path(r"^annotations/(?P<pk>[0-9]+)$", protocol.annotation, name="protocol-annotation"),
         path(
             "treaties/<slug:treaty_slug>/<slug:provision_slug>/annotations.jsonld",
             export_views.provision_annotations,
