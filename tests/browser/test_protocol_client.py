@@ -6,13 +6,17 @@ CSP), the API by the live server on another origin."""
 
 from .base import BrowserTestCase  # first: the skip rule for the browser
 
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import threading  # noqa: E402
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
-from annotations import tokens  # noqa: E402
+from annotations import tokens, writes  # noqa: E402
 from annotations.models import Annotation, ApiToken  # noqa: E402
 
 from ..factories import make_annotation, make_provision, make_treaty, make_user  # noqa: E402
@@ -116,3 +120,47 @@ class ProtocolClientTests(BrowserTestCase):
         self.assertEqual(out["update"], {"blocked": "TypeError"})
         self.assertEqual(Annotation.objects.count(), 1)
         self.assertIsNone(Annotation.objects.get().deleted_at)
+
+
+class ProtocolAnchoringTests(BrowserTestCase):
+    """An annotation made through the Protocol, read back through it by Playwright's HTTP client, is
+    anchored by Apache Annotator (an outside W3C client) in the page its target names, on exactly the
+    words Glossa highlights."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from .test_w3c_anchoring import ANCHOR, CLIENT_ENTRY, ESBUILD, PROJECT, utf16
+
+        cls.anchor, cls.utf16 = ANCHOR, staticmethod(utf16)
+        folder = tempfile.TemporaryDirectory()
+        cls.addClassCleanup(folder.cleanup)
+        bundle = Path(folder.name) / "apache-annotator.js"
+        subprocess.run([ESBUILD, CLIENT_ENTRY, "--bundle", "--format=iife", f"--outfile={bundle}",
+                        "--log-level=warning"], cwd=PROJECT, check=True, timeout=120)
+        cls.client_script = bundle.read_text(encoding="utf-8")
+
+    def test_a_protocol_annotation_anchors_where_glossa_highlights_it(self):
+        make_provision(make_treaty(slug="t"), number=4, text="🇰🇵 " + TEXT)
+        analyst, curator = make_user("ana"), make_user("cora", role="Curators", is_staff=True)
+        secret = tokens.issue(analyst, name="client", scope=ApiToken.Scope.WRITE)[1]
+        with override_settings(SITE_URL=self.live_server_url):
+            created = self.page.request.post(f"{self.live_server_url}/annotations/", headers={
+                "Content-Type": PROFILE, "Authorization": f"Bearer {secret}"}, data=json.dumps({
+                    "@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+                    "body": {"type": "TextualBody", "value": "When does it begin?", "format": "text/plain"},
+                    "target": {"source": f"{self.live_server_url}/treaties/t/art-4/",
+                               "selector": {"type": "TextQuoteSelector", "exact": "armed attack"}}}))
+            self.assertEqual(created.status, 201, created.text())
+            pk = int(created.headers["location"].rsplit("/", 1)[1])
+            writes.submit(pk, by=analyst)
+            writes.publish(Annotation.objects.filter(pk=pk), curator=curator)
+            document = self.page.request.get(created.headers["location"], headers={"Accept": PROFILE}).json()
+        page_url, element = document["target"]["source"].split("#")
+        self.page.goto(page_url)
+        self.page.evaluate(self.client_script)
+        result = self.page.evaluate(self.anchor, [element, document["target"]["selector"], pk])
+        start = self.utf16(result["text"], result["text"].index("armed attack"))  # the page counts in UTF-16 units
+        expected = [{"text": "armed attack", "start": start, "end": start + len("armed attack")}]
+        self.assertEqual(result["found"], {"TextQuoteSelector": expected, "TextPositionSelector": expected})
+        self.assertEqual(result["highlight"], [start, start + len("armed attack")])
