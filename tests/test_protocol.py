@@ -459,3 +459,53 @@ class TagsThroughTheProtocolTests(ProtocolTestCase):
         tag = Tag.objects.create(name="Mutual defence", slug="mutual-defence")
         self.created()
         self.assertEqual(list(Annotation.objects.get().tags.all()), [tag])
+
+
+class MoreDoorsTests(ProtocolTestCase):
+    """The workspace's other rules through this door: replies are edited as replies, a translation pair is
+    checked by writes.create, and an account that can no longer sign in cannot use its tokens."""
+
+    def reply_to(self, parent_iri, text="Agreed.", token=None):
+        reply = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "motivation": "replying",
+                 "body": {"type": "TextualBody", "value": text}, "target": parent_iri}
+        return self.post(reply, token=token)
+
+    def test_a_reply_is_edited_with_its_target_kept(self):
+        parent = self.created().json()["id"]
+        made = self.reply_to(parent)
+        document, etag = made.json(), made["ETag"]
+        document["body"] = {"type": "TextualBody", "value": "Agreed, with a caveat."}
+        path = self.path_of(made["Location"])
+        moved = dict(document, target=f"{site_url()}/annotations/999")
+        self.assertEqual(self.call("PUT", path, moved, token=self.writer_secret, IF_MATCH=etag).status_code, 409)
+        response = self.call("PUT", path, document, token=self.writer_secret, IF_MATCH=etag)
+        self.assertEqual(response.status_code, 200, response.content)
+        self.assertEqual(Annotation.objects.get(parent__isnull=False).body, "Agreed, with a caveat.")
+        tagged = dict(document, body=[document["body"], {"type": "TextualBody", "value": "x", "purpose": "tagging"}])
+        self.assertEqual(self.call("PUT", path, tagged, token=self.writer_secret,
+                                   IF_MATCH=response["ETag"]).status_code, 422)
+
+    def test_a_translation_pair_is_checked_by_the_workspaces_rule(self):
+        from treaty_app.models import LanguageVersion
+
+        russian = LanguageVersion.objects.create(provision=self.provision, language="ru",
+                                                 text="Другая Сторона незамедлительно окажет военную помощь.")
+        english = int(self.created().json()["id"].rsplit("/", 1)[1])
+        iri = f"{site_url()}/treaties/t/art-4/ru/"
+        same_text = self.post(new_annotation(self.source_iri, "state of war",
+                                             **{"glossa:counterpart": f"{site_url()}/annotations/{english}"}))
+        self.assertEqual(same_text.status_code, 409)
+        self.assertIn("same text", same_text.json()["error"])
+        paired = self.post(new_annotation(iri, "военную помощь",
+                                          **{"glossa:counterpart": f"{site_url()}/annotations/{english}"}))
+        self.assertEqual(paired.status_code, 201, paired.content)
+        made = Annotation.objects.get(language_version=russian)
+        self.assertEqual(made.counterpart_id, english)
+        self.assertEqual(paired.json()["target"]["source"], {"id": f"{site_url()}/treaties/t/art-4/ru/#wording",
+                                                             "language": "ru"})
+
+    def test_an_inactive_account_cannot_use_its_token(self):
+        self.analyst.is_active = False
+        self.analyst.save()
+        self.assertEqual(self.call("GET", CONTAINER, token=self.reader_secret).status_code, 401)
+        self.assertEqual(self.post(new_annotation(self.source_iri, "armed attack")).status_code, 401)
