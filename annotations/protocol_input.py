@@ -125,6 +125,9 @@ def for_replace(document, annotation):
     """A PUT of `annotation` as `Edit`: its note, tags, visibility and assessment may change; its
     target may not (place it again in the workspace)."""
     item = read_item(document)
+    if item.id != _UNNAMED and w3c_reader.glossa_annotation_pk(item.id) != annotation.pk:
+        raise InputRefused(f"The annotation sent has the id {item.id}: a PUT replaces the annotation at its own "
+                           "address, so send its id or none.", 400)
     if annotation.parent_id is not None:
         if item.reply_to is None or _annotation_pk(item.reply_to, "it replies to") != annotation.parent_id:
             raise InputRefused("A reply keeps the note it answers: its target must stay that annotation.", 409)

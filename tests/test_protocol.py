@@ -357,6 +357,14 @@ class UpdateTests(ProtocolTestCase):
         self.assertEqual(self.call("DELETE", self.path_of(self.iri), token=self.ben_secret).status_code, 403)
         self.assertEqual(Annotation.objects.get(pk=self.pk).body, "Armed attack: *when* does it begin?")
 
+    def test_a_body_naming_another_annotation_is_refused(self):
+        other = dict(self.edited("Elsewhere."), id=f"{site_url()}/annotations/{self.pk + 1}")
+        self.assertEqual(self.put(other, self.etag).status_code, 400)
+        unnamed = self.edited("Without an id.")
+        del unnamed["id"]
+        self.assertEqual(self.put(unnamed, self.etag).status_code, 200)
+        self.assertEqual(Annotation.objects.get(pk=self.pk).body, "Without an id.")
+
     def test_the_target_cannot_move(self):
         moved = self.edited("Moved.")
         moved["target"] = {"source": self.source_iri, "selector": [{"type": "TextQuoteSelector", "exact": "state of war"}]}
