@@ -24,6 +24,9 @@ def protocol_examples():
 
 
 class ReadmeCurlTests(LiveServerTestCase):
+    # A transactional test: restore the data migration's groups (flushed by the tests before it).
+    serialized_rollback = True
+
     def test_the_examples_run_as_written(self):
         load_corpus()
         analyst = make_user("ana")
