@@ -459,6 +459,8 @@ def run_database(args, spec, url, static_root, servers, result):
         out["workspace_html"] = workspace_html(analyst, spec, t, say)
         if not args.only or any("browser" in o for o in args.only):
             out["browser"] = browser_timing(app.port, ctx["analyst"], spec, t, say)
+        if not args.only:
+            out["rss_by_n"] = rss_by_n(url, static_root, servers, ctx["analyst"], spec, t, say)
 
     if not smoke and connection.vendor == "postgresql" and not args.only:
         out["checks"] = {"two_servers": two_servers(url, static_root, servers, ctx, write, args, say)}
@@ -467,6 +469,25 @@ def run_database(args, spec, url, static_root, servers, result):
     if not smoke and not args.only:
         out["export"] = export_memory(url, static_root, say)
     return out
+
+
+def rss_by_n(url, static_root, servers, jar, spec, treaty, say, requests=20):
+    """Worker peak RSS after `requests` workspace requests at the smallest and the largest N, each on a
+    gunicorn of its own started for it: the table's RSS column is cumulative, this is per N."""
+    peaks = {}
+    for n in (min(spec.sizes), max(spec.sizes)):
+        say(f"  worker peak RSS: workspace N={n}")
+        server = Gunicorn(server_env(url, static_root))
+        servers.append(server)
+        path = f"/workspace/{treaty}/{spec.provision_for(n)}/"
+        statuses = [http(server.port, "GET", path, headers={"Cookie": cookie_header(jar)})[0]
+                    for _ in range(requests)]
+        peaks[str(n)] = {"peak_rss_mb": server.peak_rss_mb(), "requests": requests,
+                         "all_200": statuses == [200] * requests}
+        server.stop()
+    small, large = peaks[str(min(spec.sizes))]["peak_rss_mb"], peaks[str(max(spec.sizes))]["peak_rss_mb"]
+    peaks["growth"] = round(large / small - 1, 3) if small else None
+    return peaks
 
 
 def workspace_html(client, spec, treaty, say):
@@ -687,6 +708,8 @@ def table(result):
             lines.append("\nworkspace HTML: " + json.dumps(db["workspace_html"]))
         if "browser" in db:
             lines.append("\nbrowser (Chromium), workspace: " + json.dumps(db["browser"]))
+        if "rss_by_n" in db:
+            lines.append("\nworker peak RSS by N (workspace, a fresh server each): " + json.dumps(db["rss_by_n"]))
     return "\n".join(lines)
 
 
