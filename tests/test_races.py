@@ -253,3 +253,44 @@ class AtomicityTests(TestCase):
         note.refresh_from_db()
         self.assertIsNone(note.deleted_at)
         self.assertEqual((note.history.count(), versioning.current()), (records, versions))
+
+
+@on_postgresql
+class ProtocolRaceTests(TransactionTestCase):
+    """Two W3C Protocol clients PUT with the same ETag at once (each passes If-Match before either
+    writes): the row lock orders them, one is saved and the other gets 412; a PUT queued behind a
+    DELETE gets 404 and never brings the note back."""
+
+    serialized_rollback = True
+    race = RowRaceTests.race
+    setUp = RowRaceTests.setUp
+
+    def put(self, body):
+        from django.test import Client
+
+        from annotations import tokens
+        from annotations.models import ApiToken
+
+        secret = tokens.issue(self.ana, name=body, scope=ApiToken.Scope.WRITE)[1]
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        read = client.get(f"/annotations/{self.note.pk}")
+        document = read.json()
+        document["body"] = [{"type": "TextualBody", "value": body, "format": "text/markdown"}]
+
+        def send():
+            return client.put(f"/annotations/{self.note.pk}", data=document, HTTP_IF_MATCH=read["ETag"],
+                              content_type="application/ld+json").status_code
+        return send, client
+
+    def test_two_puts_at_one_etag_save_one_and_refuse_the_other(self):
+        (first, _), (second, _) = self.put("PUT one."), self.put("PUT two.")
+        one, two = self.race(first, second)
+        self.assertEqual((one.error, two.error, one.result, two.result), (None, None, 200, 412))
+        self.assertEqual(Annotation.objects.get(pk=self.note.pk).body, "PUT one.")
+
+    def test_a_put_behind_a_delete_is_not_found(self):
+        send, client = self.put("Too late.")
+        deleting, putting = self.race(lambda: client.delete(f"/annotations/{self.note.pk}").status_code, send)
+        self.assertEqual((deleting.result, putting.result), (204, 404))
+        note = Annotation.objects.get(pk=self.note.pk)
+        self.assertEqual((note.body, note.deleted_at is not None), ("First words.", True))

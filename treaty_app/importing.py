@@ -417,4 +417,14 @@ def load_implicit_link(entry, sources, provisions, report):
 
 # --- Official treaty texts: treaty_text.py (re-exported here for the commands and tests) -----------
 
-from .treaty_text import create_treaty, import_treaty, parse_treaty_text  # noqa: E402, F401
+_FROM_TREATY_TEXT = {"create_treaty", "import_treaty", "parse_treaty_text"}
+
+
+def __getattr__(name):
+    # Looked up when asked for, not imported at the end of this module: treaty_text imports this
+    # module, and whichever of the two came first would find the other half made.
+    if name in _FROM_TREATY_TEXT:
+        from . import treaty_text
+
+        return getattr(treaty_text, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
