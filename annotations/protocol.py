@@ -100,6 +100,7 @@ def _jsonld(request, document, *, links, allow, etag_version=None, status=200, v
     else:
         response = HttpResponse(content, status=status, content_type=MEDIA_TYPE)
     response["ETag"] = etag
+    response["Content-Location"] = document["id"]  # the IRI of what was sent, as the Protocol asks
     response["Link"] = ", ".join(links)
     response["Allow"] = allow
     response["Vary"] = vary
@@ -313,7 +314,7 @@ def _create(request):
     user = _caller(request, write=True)
     wanted = protocol_input.for_create(_document_of(request))
     if isinstance(wanted, protocol_input.NewReply):
-        annotation = writes.reply(wanted.parent_pk, author=user, body=wanted.body)
+        annotation = writes.reply(wanted.parent_pk, author=user, body=wanted.body, canonical=wanted.canonical)
     else:
         annotation = writes.create(author=user, **vars(wanted))
     response = _annotation_response(request, annotation.pk, user, status=201)

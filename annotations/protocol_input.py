@@ -51,12 +51,14 @@ class NewAnnotation:
     visibility: str
     assessment: dict
     counterpart: int | None
+    canonical: str
 
 
 @dataclass
 class NewReply:
     parent_pk: int
     body: str
+    canonical: str
 
 
 @dataclass
@@ -97,7 +99,7 @@ def for_create(document):
     item = read_item(document)
     if item.reply_to is not None:
         body = _valid(ReplyForm({"body": _reply_body(item)}))["body"]
-        return NewReply(parent_pk=_annotation_pk(item.reply_to, "it replies to"), body=body)
+        return NewReply(parent_pk=_annotation_pk(item.reply_to, "it replies to"), body=body, canonical=item.canonical)
     target = _target(item)
     provision, versions, excerpts = _form_context(target)
     start, end, exact = _span(item, target.text)
@@ -118,6 +120,7 @@ def for_create(document):
         target=cleaned["target"], start=cleaned["start"], end=cleaned["end"], exact=cleaned["exact"],
         body=cleaned["body"], tags=list(cleaned["tags"]), new_tags=cleaned["new_tags"],
         visibility=cleaned["visibility"], assessment=cleaned["assessment"], counterpart=cleaned.get("counterpart"),
+        canonical=item.canonical,
     )
 
 

@@ -291,10 +291,11 @@ def pairing_problem(pk, other_place, place):
 
 @write
 def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), visibility=Annotation.Visibility.TEAM,
-           assessment=None, counterpart=None):
+           assessment=None, counterpart=None, canonical=""):
     """A new annotation on words of a provision's wording or of a commentary excerpt (`target`),
     with an assessment already validated (assessments.validate), and paired (`counterpart`, a key)
     with a note on the same passage in another text of the provision: a translation discrepancy.
+    `canonical` is the IRI a client gave it as its canonical one (the W3C Protocol keeps it).
 
     The words must still stand at `start`:`end` once the wording is locked; an annotation is never
     public when made."""
@@ -312,6 +313,7 @@ def create(*, author, target, start, end, exact, body, tags=(), new_tags=(), vis
         author=author, **_on_target(target), visibility=visibility, start=start, end=end,
         exact=quote.exact, prefix=quote.prefix, suffix=quote.suffix, original_exact=quote.exact,
         text_version=getattr(locked, "text_version", None), assessment=assessment or {}, counterpart=paired,
+        canonical=canonical,
     )
     annotation.original_text_version = annotation.text_version
     _set_body(annotation, body)
@@ -375,7 +377,7 @@ def edit(pk, *, by, version, body, tags=(), new_tags=(), visibility=None, assess
 
 
 @write
-def reply(parent_pk, *, author, body):
+def reply(parent_pk, *, author, body, canonical=""):
     """A reply to an annotation `author` may read. A reply to a published note is seen by the team
     and waits in the review queue; it becomes public when a curator publishes it."""
     _require(author, "add_annotation", "reply")
@@ -386,7 +388,7 @@ def reply(parent_pk, *, author, body):
     reply = Annotation(
         parent=parent, author=author,
         visibility=Annotation.Visibility.PRIVATE if private else Annotation.Visibility.TEAM,
-        placement=Annotation.Placement.ANCHORED,
+        placement=Annotation.Placement.ANCHORED, canonical=canonical,
     )
     if _is_public(parent):
         reply.review, reply.submitted_at = Annotation.Review.SUBMITTED, timezone.now()

@@ -517,3 +517,70 @@ class MoreDoorsTests(ProtocolTestCase):
         self.analyst.save()
         self.assertEqual(self.call("GET", CONTAINER, token=self.reader_secret).status_code, 401)
         self.assertEqual(self.post(new_annotation(self.source_iri, "armed attack")).status_code, 401)
+
+
+class W3CServerMustsTests(ProtocolTestCase):
+    """The W3C test suite's server MUST assertions (web-platform-tests, annotation-protocol/server/
+    server-musts-manual.html), one by one, against Glossa. Where an assertion's own annotation targets
+    another site's page (the suite's http://www.example.com/index.html), Glossa's constraint (it
+    annotates its own texts, as its constrainedBy link says) takes a target here instead."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        for index in range(101):  # two pages: the first has next, the last has prev
+            make_annotation(cls.provision, cls.analyst, 18, 30, visibility="public", body=f"Note {index}")
+
+    def test_container_musts(self):
+        self.assertTrue(CONTAINER.endswith("/"))  # Container MUST end in a "/" character
+        response = self.call("GET", CONTAINER)  # no Accept: the default representation
+        for method in ("GET", "HEAD", "OPTIONS"):
+            self.assertIn(method, response["Allow"])
+        self.assertRegex(response["Content-Type"], r"application/ld\+json")
+        body = response.json()
+        self.assertIn("BasicContainer", body["type"])
+        self.assertIn("AnnotationCollection", body["type"])
+        self.assertIn("ETag", response)
+        self.assertIn("Accept", response["Vary"])
+        self.assertIn(f'<{LDP}BasicContainer>; rel="type"', response["Link"])
+        self.assertIn(f'<http://www.w3.org/TR/annotation-protocol/>; rel="{LDP}constrainedBy"', response["Link"])
+        self.assertEqual(self.call("HEAD", CONTAINER).status_code, 200)
+        self.assertEqual(self.call("OPTIONS", CONTAINER).status_code, 200)
+        # Containers MUST include a Content-Location header with the IRI as its value, matching the id.
+        self.assertEqual(response["Content-Location"], body["id"])
+        first = self.call("GET", self.path_of(body["first"]["id"])).json()
+        last = self.call("GET", self.path_of(body["last"])).json()
+        self.assertEqual(first["partOf"]["id"], body["id"])
+        self.assertIn("next", first)
+        self.assertIn("prev", last)
+
+    def test_annotation_musts(self):
+        pk = Annotation.objects.order_by("pk").first().pk
+        response = self.call("GET", f"/annotations/{pk}")
+        for method in ("GET", "HEAD", "OPTIONS"):
+            self.assertIn(method, response["Allow"])
+        self.assertRegex(response["Content-Type"], r"application/ld\+json")
+        self.assertEqual(response["Link"], f'<{LDP}Resource>; rel="type"')
+        self.assertIn("ETag", response)
+        self.assertIn("Accept", response["Vary"])
+        self.assertEqual(self.call("HEAD", f"/annotations/{pk}").status_code, 200)
+        self.assertEqual(self.call("OPTIONS", f"/annotations/{pk}").status_code, 200)
+
+    def test_create_update_delete_musts(self):
+        annotation = {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+                      "body": {"type": "TextualBody", "value": "I like this page!"},
+                      "target": {"source": self.source_iri,
+                                 "selector": {"type": "TextQuoteSelector", "exact": "armed attack"}},
+                      "canonical": "urn:uuid:0f8e3b3c-6a47-4c8e-9d39-5b1b8f4f1a11"}
+        created = self.call("POST", CONTAINER, annotation, token=self.writer_secret, content_type="application/ld+json")
+        self.assertEqual(created.status_code, 201)
+        body = created.json()
+        self.assertTrue(body["id"].startswith(f"{site_url()}{CONTAINER}"))
+        self.assertEqual(body["canonical"], annotation["canonical"])  # MUST preserve any canonical IRI
+        self.assertEqual(created["Location"], body["id"])
+        body["body"] = {"type": "TextualBody", "value": "I like this article."}
+        updated = self.call("PUT", self.path_of(body["id"]), body, token=self.writer_secret,
+                            content_type="application/ld+json", IF_MATCH=created["ETag"])
+        self.assertEqual(updated.json()["body"][0]["value"], "I like this article.")
+        deleted = self.call("DELETE", self.path_of(body["id"]), token=self.writer_secret)
+        self.assertEqual(deleted.status_code, 204)
