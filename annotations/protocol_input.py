@@ -72,8 +72,9 @@ class Edit:
     assessment: dict | None
 
 
-def read_item(document):
-    """The one annotation a client sent (parsed JSON), read by the importer's reader."""
+def read_item(document, current=None):
+    """The one annotation a client sent (parsed JSON), read by the importer's reader; `current` is
+    the annotation a PUT replaces (a published one is sent back as it was read: public)."""
     if not isinstance(document, dict):
         raise InputRefused("Send one annotation, a JSON object.", 400)
     document = {"id": _UNNAMED, **document}
@@ -84,7 +85,8 @@ def read_item(document):
     if item.review != Annotation.Review.NONE or any((item.hidden, item.deleted, item.reviewed, item.reviewed_by)):
         raise InputRefused("Review, hiding and deletion are a curator's: leave the glossa:review, glossa:hidden "
                            "and glossa:deleted terms out.", 403)
-    if item.visibility == Annotation.Visibility.PUBLIC:
+    already_public = current is not None and current.visibility == Annotation.Visibility.PUBLIC
+    if item.visibility == Annotation.Visibility.PUBLIC and not already_public:
         raise InputRefused("Only a curator's publication makes an annotation public: send glossa:visibility "
                            "“team” or “private”.", 403)
     return item
@@ -114,6 +116,9 @@ def for_create(document):
     if item.counterpart:
         data["counterpart"] = _annotation_pk(item.counterpart, "glossa:counterpart names")
     form = AnnotationForm(data, provision=provision, excerpts=excerpts, versions=versions)
+    if item.counterpart and "counterpart" not in form.fields:
+        raise InputRefused("Only words of a provision with another language version can be paired: this text has "
+                           "none to pair with (glossa:counterpart).", 409)
     _known_assessment(item, form)
     cleaned = _valid(form)
     return NewAnnotation(
@@ -127,7 +132,7 @@ def for_create(document):
 def for_replace(document, annotation):
     """A PUT of `annotation` as `Edit`: its note, tags, visibility and assessment may change; its
     target may not (place it again in the workspace)."""
-    item = read_item(document)
+    item = read_item(document, current=annotation)
     if item.id != _UNNAMED and w3c_reader.glossa_annotation_pk(item.id) != annotation.pk:
         raise InputRefused(f"The annotation sent has the id {item.id}: a PUT replaces the annotation at its own "
                            "address, so send its id or none.", 400)

@@ -372,8 +372,11 @@ class UpdateTests(ProtocolTestCase):
 
     def test_an_edit_of_a_published_note_is_a_revision_for_review(self):
         self.publish(self.pk)
-        etag = self.call("GET", self.path_of(self.iri), token=self.writer_secret)["ETag"]
-        response = self.put(self.edited("Rewritten after publication."), etag)
+        read = self.call("GET", self.path_of(self.iri), token=self.writer_secret)
+        document = read.json()  # as read: glossa:visibility "public", which a PUT may send back
+        self.assertEqual(document["glossa:visibility"], "public")
+        document["body"][0]["value"] = "Rewritten after publication."
+        response = self.put(document, read["ETag"])
         self.assertEqual(response.status_code, 200, response.content)
         annotation = Annotation.objects.get(pk=self.pk)
         self.assertEqual((annotation.body, annotation.revision_body, annotation.review),
@@ -492,6 +495,12 @@ class MoreDoorsTests(ProtocolTestCase):
         tagged = dict(document, body=[document["body"], {"type": "TextualBody", "value": "x", "purpose": "tagging"}])
         self.assertEqual(self.call("PUT", path, tagged, token=self.writer_secret,
                                    IF_MATCH=response["ETag"]).status_code, 422)
+
+    def test_a_pair_where_there_is_no_other_text_is_refused(self):
+        english = self.created().json()["id"]
+        refused = self.post(new_annotation(self.source_iri, "state of war", **{"glossa:counterpart": english}))
+        self.assertEqual(refused.status_code, 409)
+        self.assertEqual(Annotation.objects.count(), 1)
 
     def test_a_translation_pair_is_checked_by_the_workspaces_rule(self):
         from treaty_app.models import LanguageVersion
