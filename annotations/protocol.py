@@ -30,6 +30,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
+from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 
 from treaty_app.site import site_url
@@ -55,9 +56,9 @@ _INCLUDE = re.compile(r'include\s*=\s*"([^"]*)"')
 
 
 class Refusal(Exception):
-    def __init__(self, message, status, **headers):
+    def __init__(self, message, status, headers=None):
         super().__init__(message)
-        self.message, self.status, self.headers = message, status, headers
+        self.message, self.status, self.headers = message, status, headers or {}
 
 
 # --- Responses ------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def _cors(request, response):
 def _error(request, refusal):
     response = JsonResponse({"error": refusal.message}, status=refusal.status)
     for name, value in refusal.headers.items():
-        response[name.replace("_", "-")] = value
+        response[name] = value
     return _cors(request, response)
 
 
@@ -87,8 +88,9 @@ def _etag(content, version=None):
 
 
 def _matches(header, etag):
-    """Whether an If-Match or If-None-Match header names `etag` (or is ``*``)."""
-    values = [value.strip().removeprefix("W/") for value in header.split(",")]
+    """Whether an If-Match or If-None-Match header names `etag` (or is ``*``), weak or strong: GZip
+    makes the ETag of a compressed answer weak, and the client sends back what it got."""
+    values = [value.removeprefix("W/") for value in parse_etags(header)]
     return "*" in values or etag in values
 
 
@@ -151,10 +153,10 @@ def _caller(request, *, write=False):
             raise tokens.TokenRefused("This token may only read: make a read-and-write token to write.", 403)
         tokens.spend(token)
     except tokens.TokenRefused as refused:
-        headers = {"WWW_Authenticate": 'Bearer realm="glossa"'} if refused.status == 401 else {}
+        headers = {"WWW-Authenticate": 'Bearer realm="glossa"'} if refused.status == 401 else {}
         if refused.retry_after:
-            headers["Retry_After"] = str(refused.retry_after)
-        raise Refusal(refused.message, refused.status, **headers) from None
+            headers["Retry-After"] = str(refused.retry_after)
+        raise Refusal(refused.message, refused.status, headers) from None
     return token.user
 
 
@@ -174,7 +176,7 @@ def _wants(request):
 
 def _document_of(request):
     if request.content_type not in JSON_TYPES:
-        raise Refusal(f"Send the annotation as {MEDIA_TYPE}.", 415, Accept_Post=MEDIA_TYPE)
+        raise Refusal(f"Send the annotation as {MEDIA_TYPE}.", 415, {"Accept-Post": MEDIA_TYPE})
     try:
         return w3c_reader.parse(request.body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -213,7 +215,7 @@ def container(request):
     if request.method == "POST":
         return _create(request)
     if request.method not in ("GET", "HEAD"):
-        raise Refusal(f"The container takes {CONTAINER_METHODS}.", 405, Allow=CONTAINER_METHODS)
+        raise Refusal(f"The container takes {CONTAINER_METHODS}.", 405, {"Allow": CONTAINER_METHODS})
     if _wants(request) == "html":
         return _see_other(reverse("reader:home"))
     user = _caller(request)
@@ -356,7 +358,7 @@ def annotation(request, pk):
             return _see_other(_linker().annotation_id(found) if public else found.get_absolute_url())
         return _annotation_response(request, pk, user)
     if request.method not in ("PUT", "DELETE"):
-        raise Refusal(f"An annotation takes {ANNOTATION_METHODS}.", 405, Allow=ANNOTATION_METHODS)
+        raise Refusal(f"An annotation takes {ANNOTATION_METHODS}.", 405, {"Allow": ANNOTATION_METHODS})
     _check_origin(request)
     user = _caller(request, write=True)
     current = _readable(pk, user)

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from .models import ApiToken
@@ -61,20 +61,15 @@ def authenticate(header):
 def spend(token, *, now=None):
     """Count one request against the token's minute; TokenRefused (429) past the limit.
 
-    Counted in the database, not in a process's memory, so every server process shares the count."""
+    Counted on the token's row, locked, not in a process's memory: every server process shares it."""
     limit = settings.API_REQUESTS_PER_MINUTE
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
-    rows = ApiToken.objects.filter(pk=token.pk)
-    for _ in range(2):  # a new minute: the first request opens it, and a racing one counts in it
-        if rows.filter(window_start=window, window_count__lt=limit).update(
-            window_count=F("window_count") + 1, last_used_at=now
-        ):
-            return
-        if rows.exclude(window_start=window).update(window_start=window, window_count=1, last_used_at=now):
-            return
-        if rows.filter(window_start=window, window_count__gte=limit).exists():
-            break
-    retry = int((window + timedelta(minutes=1) - now).total_seconds()) + 1
-    raise TokenRefused(f"This token made {limit} requests this minute, its limit; try again in {retry} s.", 429,
-                       retry_after=retry)
+    with transaction.atomic():
+        row = ApiToken.objects.select_for_update().only("window_start", "window_count").get(pk=token.pk)
+        count = row.window_count if row.window_start == window else 0
+        if count >= limit:
+            retry = int((window + timedelta(minutes=1) - now).total_seconds()) + 1
+            raise TokenRefused(f"This token made {limit} requests this minute, its limit; try again in {retry} s.",
+                               429, retry_after=retry)
+        ApiToken.objects.filter(pk=token.pk).update(window_start=window, window_count=count + 1, last_used_at=now)

@@ -19,7 +19,8 @@ from annotations.anchoring import Placement
 from annotations.models import Annotation
 from treaty_app.akn_reading import NAMESPACE, parse_akoma_ntoso
 from treaty_app.akn_writing import treaty_document
-from treaty_app.importing import import_treaty, load_corpus
+from treaty_app.importing import load_corpus
+from treaty_app.treaty_text import import_treaty
 from treaty_app.models import Provision, Treaty
 
 from .factories import make_annotation, make_provision, make_treaty, make_user

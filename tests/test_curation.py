@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from annotations import writes
 from annotations.models import Annotation, Tag
-from treaty_app.importing import import_treaty
+from treaty_app.treaty_text import import_treaty
 
 from .factories import make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
 

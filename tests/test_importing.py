@@ -13,10 +13,10 @@ from treaty_app.importing import (
     CORPUS_DIR,
     CorpusError,
     import_source,
-    import_treaty,
     load_corpus,
     read_capture,
 )
+from treaty_app.treaty_text import import_treaty
 from treaty_app.models import Excerpt, ExcerptLink, Provision, QuotedPassage, Source, Treaty
 
 from .factories import make_user

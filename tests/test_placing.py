@@ -4,7 +4,7 @@ from django.test import TestCase
 from django.urls import reverse
 
 from annotations.models import Annotation
-from treaty_app.importing import import_treaty
+from treaty_app.treaty_text import import_treaty
 from treaty_app.models import Excerpt
 
 from .factories import annotation_row, make_annotation, make_provision, make_source, make_treaty, make_user

@@ -198,7 +198,8 @@ class ConditionalGetTests(TestCase):
 
     def test_rolled_back_change_does_not_bump(self):
         """A failed import leaves the versions as they were."""
-        from treaty_app.importing import CorpusError, import_treaty
+        from treaty_app.importing import CorpusError
+        from treaty_app.treaty_text import import_treaty
 
         versions = versioning.current()
         with self.assertRaises(CorpusError):
@@ -306,7 +307,7 @@ class PublicCardCacheTests(TestCase):
             self.client.logout()
 
         def wording_changed():
-            from treaty_app.importing import import_treaty
+            from treaty_app.treaty_text import import_treaty
 
             import_treaty("Article 4\nThe Parties shall consult each other.\n", treaty=self.provision.treaty)
 

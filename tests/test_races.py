@@ -19,7 +19,8 @@ from django.test import TestCase, TransactionTestCase
 from annotations import writes
 from annotations.models import Annotation
 from treaty_app import treaty_text
-from treaty_app.importing import CorpusError, import_treaty
+from treaty_app.importing import CorpusError
+from treaty_app.treaty_text import import_treaty
 from treaty_app.models import Provision
 
 from .factories import make_provision, make_treaty, make_user

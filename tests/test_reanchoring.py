@@ -1,7 +1,7 @@
 from django.test import TestCase
 
 from annotations.models import Annotation
-from treaty_app.importing import import_treaty
+from treaty_app.treaty_text import import_treaty
 
 from .factories import make_annotation, make_provision, make_treaty, make_user
 

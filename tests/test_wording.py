@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from annotations import writes
 from annotations.models import Annotation
-from treaty_app.importing import import_treaty
+from treaty_app.treaty_text import import_treaty
 from treaty_app.models import Excerpt, Provision
 
 from .factories import link, make_excerpt, make_provision, make_source, make_treaty, make_user

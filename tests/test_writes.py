@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from annotations import writes
 from annotations.models import Annotation, Tag
-from treaty_app.importing import import_treaty
+from treaty_app.treaty_text import import_treaty
 
 from .factories import make_provision, make_treaty, make_user
 

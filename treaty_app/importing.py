@@ -413,18 +413,3 @@ def load_implicit_link(entry, sources, provisions, report):
         defaults={"method": ExcerptLink.Method.IMPLICIT, "state": ExcerptLink.State.APPROVED},
     )
     report.count("excerpt links", created)
-
-
-# --- Official treaty texts: treaty_text.py (re-exported here for the commands and tests) -----------
-
-_FROM_TREATY_TEXT = {"create_treaty", "import_treaty", "parse_treaty_text"}
-
-
-def __getattr__(name):
-    # Looked up when asked for, not imported at the end of this module: treaty_text imports this
-    # module, and whichever of the two came first would find the other half made.
-    if name in _FROM_TREATY_TEXT:
-        from . import treaty_text
-
-        return getattr(treaty_text, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from annotations.models import Annotation  # noqa: E402
-from treaty_app.importing import import_treaty  # noqa: E402
+from treaty_app.treaty_text import import_treaty  # noqa: E402
 
 from ..factories import make_annotation, make_provision, make_treaty, make_user  # noqa: E402
 from ..test_placing import NEW, OLD, ORPHAN, TARGET  # noqa: E402  (the same wordings as the test-client tests)
