@@ -593,3 +593,45 @@ class W3CServerMustsTests(ProtocolTestCase):
         self.assertEqual(updated.json()["body"][0]["value"], "I like this article.")
         deleted = self.call("DELETE", self.path_of(body["id"]), token=self.writer_secret)
         self.assertEqual(deleted.status_code, 204)
+
+
+class WriteRulesOnEveryMethodTests(ProtocolTestCase):
+    """The rules a POST is tested against, on PUT and DELETE too: no publishing, a read token never
+    writes, the edit form's limits, and the write origins."""
+
+    def setUp(self):
+        response = self.created()
+        self.path, self.etag, self.document = self.path_of(response["Location"]), response["ETag"], response.json()
+        self.pk = int(self.path.rsplit("/", 1)[1])
+
+    def unchanged(self):
+        annotation = Annotation.objects.get(pk=self.pk)
+        self.assertEqual((annotation.body, annotation.visibility, annotation.deleted_at, annotation.version),
+                         ("Armed attack: *when* does it begin?", "team", None, 1))
+
+    def test_a_put_cannot_publish(self):
+        public = dict(self.document, **{"glossa:visibility": "public"})
+        response = self.call("PUT", self.path, public, token=self.writer_secret, IF_MATCH=self.etag)
+        self.assertEqual(response.status_code, 403)
+        self.unchanged()
+
+    def test_a_read_token_cannot_delete(self):
+        self.assertEqual(self.call("DELETE", self.path, token=self.reader_secret).status_code, 403)
+        self.unchanged()
+
+    def test_a_put_obeys_the_edit_forms_limits(self):
+        long = dict(self.document, body=[{"type": "TextualBody", "value": "x" * 20_001, "format": "text/markdown"}])
+        response = self.call("PUT", self.path, long, token=self.writer_secret, IF_MATCH=self.etag)
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("at most 20000 characters", response.json()["error"])
+        self.unchanged()
+
+    @override_settings(PROTOCOL_WRITE_ORIGINS=["https://tool.example"])
+    def test_put_and_delete_only_from_allowed_origins(self):
+        edited = dict(self.document, body=[{"type": "TextualBody", "value": "Elsewhere.", "format": "text/plain"}])
+        put = self.call("PUT", self.path, edited, token=self.writer_secret, IF_MATCH=self.etag,
+                        ORIGIN="https://evil.example")
+        self.assertEqual(put.status_code, 403)
+        self.assertEqual(self.call("DELETE", self.path, token=self.writer_secret, ORIGIN="https://evil.example")
+                         .status_code, 403)
+        self.unchanged()
