@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import pre_save
+from django.core.signals import request_finished, request_started
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 def _no_history_for_fixture_rows(sender, instance, raw=False, **kwargs):
@@ -19,6 +20,7 @@ class AnnotationsConfig(AppConfig):
         from treaty_app import versioning
         from treaty_app.signals import wording_changed
 
+        from . import assessments
         from .models import Annotation, AssessmentField, AssessmentValue, Tag
         from .reanchoring import on_wording_changed
 
@@ -29,3 +31,9 @@ class AnnotationsConfig(AppConfig):
         # The scheme's labels show on every published assessment.
         versioning.watch(AssessmentField, lambda field: [versioning.SHARED])
         versioning.watch(AssessmentValue, lambda value: [versioning.SHARED])
+        request_started.connect(assessments.start_request_memo, dispatch_uid="annotations.scheme-memo-start")
+        request_finished.connect(assessments.end_request_memo, dispatch_uid="annotations.scheme-memo-end")
+        for model in (AssessmentField, AssessmentValue):
+            for name, signal in (("save", post_save), ("delete", post_delete)):
+                signal.connect(assessments.forget_scheme, sender=model,
+                               dispatch_uid=f"annotations.scheme-memo.{model.__name__}.{name}")

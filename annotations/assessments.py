@@ -8,6 +8,7 @@ field named. A scheme that changes never loses what was stored: a retired field 
 only for a new choice, and stays readable (`describe`) on every assessment that has it.
 """
 
+import threading
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -30,10 +31,36 @@ class Scheme:
         return next((field for field in self.fields if field.slug == slug), None)
 
 
+# The scheme read once per request: a create read it three times (its form, the card, the fresh form).
+# Held from request_started to request_finished, and dropped at any change to a field or value, so a
+# request that edits the scheme reads its own change. Outside a request every call reads afresh.
+_request = threading.local()
+
+
 def scheme():
-    """The scheme as it stands: two queries."""
+    """The scheme as it stands: two queries, once per request."""
+    memo = getattr(_request, "memo", None)
+    if memo is not None and "scheme" in memo:
+        return memo["scheme"]
     fields = list(AssessmentField.objects.prefetch_related("values"))
-    return Scheme(fields=fields, values={field.slug: {v.slug: v for v in field.values.all()} for field in fields})
+    read = Scheme(fields=fields, values={field.slug: {v.slug: v for v in field.values.all()} for field in fields})
+    if memo is not None:
+        memo["scheme"] = read
+    return read
+
+
+def start_request_memo(**kwargs):
+    _request.memo = {}
+
+
+def end_request_memo(**kwargs):
+    _request.memo = None
+
+
+def forget_scheme(**kwargs):
+    memo = getattr(_request, "memo", None)
+    if memo is not None:
+        memo.pop("scheme", None)
 
 
 def validate(data, *, current=None, known=None):

@@ -421,7 +421,7 @@ def cached_items(annotations, linker, cache):
         annotations.order_by("pk").annotate(counterpart_published=_counterpart_published())
         .values_list("pk", "version", "author__username", "counterpart_published")
     )
-    through = Annotation.tags.through.objects.filter(annotation_id__in=[pk for pk, *_ in rows])
+    through = Annotation.tags.through.objects.filter(annotation__in=annotations.order_by().values("pk"))
     tags = {}
     for annotation_id, slug, name in through.values_list("annotation_id", "tag__slug", "tag__name"):
         tags.setdefault(annotation_id, []).append((slug, name))

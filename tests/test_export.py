@@ -663,9 +663,9 @@ class QueryCountTests(TestCase):
                 self.assertEqual((n_few, n_many), (12, 600))
                 self.assertEqual((few, few_again), (many, many_again))
                 if user is None:
-                    # The version, the provision, the keys, each item's version and author, their tags;
-                    # the first time also the annotations read whole and their tags.
-                    self.assertEqual((few, few_again), (7, 5))
+                    # The version, the provision, each item's version and author (its keys a subquery),
+                    # their tags; the first time also the annotations read whole and their tags.
+                    self.assertEqual((few, few_again), (6, 4))
 
 
 # --------------------------------------------------------------------------- streaming
