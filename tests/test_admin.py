@@ -86,3 +86,29 @@ class SecondTreatyTests(TestCase):
         links = self.client.get(reverse("admin:treaty_app_excerptlink_changelist")).content.decode()
         self.assertIn('<td class="field-treaty">DPRK–Russia Treaty (2024)</td>', links)
         self.assertEqual(Treaty.objects.count(), 2)
+
+
+class ActionCheckboxTests(TestCase):
+    def test_each_rows_checkbox_is_djangos_markup(self):
+        """The changelist's checkbox, written without the widget templates, is Django's to the byte,
+        names with markup in them included; and the annotation list shows one per row."""
+        from django.contrib import admin as django_admin
+
+        from annotations.models import Annotation, Tag
+        site = django_admin.site  # the project's site (admin_site.GlossaAdminSite)
+
+        from .factories import annotation_row, make_provision
+
+        provision = make_provision(text="The Parties shall consult each other.", number=1)
+        note = annotation_row(provision=provision, author=make_user("ana"), body="A note.", visibility="team",
+                              exact="consult <each> & \"other\"", start=0, end=7)
+        tag = Tag.objects.create(name='<b>"war" & peace</b>', slug="war")
+        for obj, model in [(note, Annotation), (tag, Tag)]:
+            with self.subTest(model.__name__):
+                model_admin = site._registry[model]
+                self.assertEqual(model_admin.action_checkbox(obj),
+                                 django_admin.ModelAdmin.action_checkbox(model_admin, obj))
+        self.client.force_login(make_user("cora", role="Curators", is_staff=True))
+        page = self.client.get(reverse("admin:annotations_annotation_changelist")).content.decode()
+        self.assertEqual(page.count('class="action-select"'), 1)
+        self.assertIn(site._registry[Annotation].action_checkbox(note), page)

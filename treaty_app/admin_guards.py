@@ -22,8 +22,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import Http404
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 from django.utils.http import MAX_URL_REDIRECT_LENGTH
 from django.utils.text import smart_split
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -193,6 +195,13 @@ class GuardedAdminMixin(GuardedFieldsMixin):
         if not (is_key(self.model._meta.pk, unquote(object_id)) and is_key(history._meta.pk, unquote(version_id))):
             raise Http404(f"There is no such version of this {self.model._meta.verbose_name}.")
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def action_checkbox(self, obj):
+        """Django's checkbox for the row, the same markup, written here: rendered through the widget
+        templates it took 0.5 ms a row, a third of a 50-row annotation list's time."""
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           ACTION_CHECKBOX_NAME, str(obj.pk), label)
 
     def get_search_results(self, request, queryset, search_term):
         # No stored text holds a NUL, and PostgreSQL refuses one in a query: nothing can match.
