@@ -165,6 +165,14 @@ class AnnotationQuerySet(models.QuerySet):
             rule &= _live()
         return self.filter(rule)
 
+    def replies_readable_by(self, user, parents):
+        """The replies `user` may read among those to `parents`, a queryset of notes `user` may read
+        (readable_by's rows): exactly readable_by's replies to them. The parent's half of the rule is
+        then `parents` itself, so it is not asked again: that half, an EXISTS under an OR, made
+        PostgreSQL hash every readable row of the table (70 ms at 100,000) for a search of replies."""
+        rule = _readable(user) & _live() & Q(parent__isnull=False)
+        return self.filter(rule).filter(Exists(parents.filter(pk=OuterRef("parent_id"))))
+
     def live(self):
         """Not deleted and not hidden by a curator."""
         return self.filter(_live())

@@ -65,7 +65,7 @@ from operator import add, or_
 
 import snowballstemmer
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.html import escape
@@ -533,16 +533,21 @@ def annotation_sets(user, scope):
     roots = visible.filter(parent__isnull=True)
 
     def replies_to(targets):
-        return visible.filter(parent__isnull=False).filter(Exists(targets.filter(pk=OuterRef("parent_id"))))
+        return Annotation.objects.replies_readable_by(user, targets)
+
+    def parents(field):
+        # The parent's column by its key, row by row: a join to the parent (F("parent__…")) made
+        # PostgreSQL merge with the whole table's key index (57 ms at 100,000) for 2,400 replies.
+        return Subquery(Annotation.objects.filter(pk=OuterRef("parent_id")).values(field)[:1])
 
     on_wording, on_excerpts = roots.filter(provision__isnull=False), roots.filter(excerpt__isnull=False)
     sets = {
         "wording-notes": on_wording.annotate(group_provision_id=F("provision_id")),
-        "wording-replies": replies_to(on_wording).annotate(group_provision_id=F("parent__provision_id")),
+        "wording-replies": replies_to(on_wording).annotate(group_provision_id=parents("provision_id")),
         "excerpt-notes": on_excerpts.filter(approved_link_to(OuterRef("excerpt_id"), scope))
         .annotate(group_excerpt_id=F("excerpt_id")),
         "excerpt-replies": replies_to(on_excerpts).filter(approved_link_to(OuterRef("parent__excerpt_id"), scope))
-        .annotate(group_excerpt_id=F("parent__excerpt_id")),
+        .annotate(group_excerpt_id=parents("excerpt_id")),
     }
     if scope.provision_ids is not None:
         sets["wording-notes"] = sets["wording-notes"].filter(provision_id__in=scope.provision_ids)

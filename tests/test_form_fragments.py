@@ -2,7 +2,6 @@
 and the assessment scheme, read once per request (assessments.scheme): each change to what they show
 shows at once, and neither ever serves one request's values to another."""
 
-from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -131,7 +130,9 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
             self.assertEqual(len(scheme_reads(queries)), 1)
 
     def test_a_change_to_the_scheme_within_a_request_is_read(self):
-        request_started.send(sender=self.__class__)
+        # What request_started and request_finished call (sending those signals here would also close
+        # the test's database connection, as Django does at the end of a real request).
+        assessments.start_request_memo()
         try:
             before = assessments.scheme()
             self.assertIs(assessments.scheme(), before)
@@ -142,7 +143,7 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
             value.save()
             self.assertEqual(assessments.scheme().values["strength"][value.slug].label, "Renamed value")
         finally:
-            request_finished.send(sender=self.__class__)
+            assessments.end_request_memo()
 
     def test_outside_a_request_every_read_is_fresh(self):
         first = assessments.scheme()

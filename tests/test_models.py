@@ -112,3 +112,37 @@ class ExcerptConstraintTests(TestCase):
                 provision=provision, source=self.source, position=0, text="Second paragraph.",
                 source_start=18, source_end=20,
             )
+
+
+class RepliesReadableByTests(TestCase):
+    def test_it_is_readable_by_s_replies_for_every_reader(self):
+        """replies_readable_by(user, readable parents) is exactly readable_by's replies to them, for
+        every kind of reader and every state of parent and reply."""
+        from itertools import product
+
+        from django.contrib.auth.models import AnonymousUser
+        from django.utils import timezone
+
+        from annotations.models import Annotation
+
+        from .factories import annotation_row, make_user
+
+        provision = make_provision(text="The Parties shall consult each other.", number=1)
+        ana, bob = make_user("ana"), make_user("bob")
+        curator = make_user("cora", role="Curators", is_staff=True)
+        outsider = make_user("olga", role=None)
+        states = list(product(["public", "team", "private"], [ana, bob], [None, "deleted", "hidden"]))
+        for (visibility, author, removed), (reply_visibility, reply_author, reply_removed) in product(states, states):
+            gone = {f"{removed}_at": timezone.now()} if removed else {}
+            parent = annotation_row(provision=provision, author=author, visibility=visibility, body="A note.",
+                                    exact="consult", start=14, end=21, **gone)
+            reply_gone = {f"{reply_removed}_at": timezone.now()} if reply_removed else {}
+            annotation_row(parent=parent, author=reply_author, visibility=reply_visibility, body="A reply.",
+                           **reply_gone)
+        for reader in (AnonymousUser(), ana, bob, curator, outsider):
+            with self.subTest(reader=str(reader)):
+                readable = Annotation.objects.readable_by(reader)
+                expected = set(readable.filter(parent__in=readable.roots()).values_list("pk", flat=True))
+                found = set(Annotation.objects.replies_readable_by(reader, readable.roots()).values_list("pk", flat=True))
+                self.assertEqual(found, expected)
+                self.assertTrue(expected)  # every reader reads some reply here
