@@ -82,7 +82,8 @@ from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, StringAgg, Subquery, TextField, Value
+from django.db.models.functions import Cast
 from django.urls import reverse
 
 from . import assessments
@@ -414,23 +415,27 @@ def cached_items(annotations, linker, cache):
     annotation_to_w3c makes it), in pk order, each made once per version of what it shows.
 
     Two light queries find what every item shows (its version, which every write moves on; its
-    author's name; its tags' names), and the cache holds the item made for exactly that; only the
+    author's name; its tags, by key, and the vocabulary that names them), and the cache holds the item made for exactly that; only the
     items not there are read whole and serialised. A document of thousands of annotations then
     costs about as much as joining their texts."""
-    rows = list(
-        annotations.order_by("pk").annotate(counterpart_published=_counterpart_published())
-        .values_list("pk", "version", "author__username", "counterpart_published")
+    # Each row's tag keys come with it (a subquery by the row's key, through the index): a second
+    # query for the tags had to find the rows again.
+    tag_keys = Subquery(
+        Annotation.tags.through.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
+        .annotate(keys=StringAgg(Cast("tag_id", TextField()), Value(","))).values("keys")
     )
-    through = Annotation.tags.through.objects.filter(annotation__in=annotations.order_by().values("pk"))
-    tags = {}
-    for annotation_id, slug, name in through.values_list("annotation_id", "tag__slug", "tag__name"):
-        tags.setdefault(annotation_id, []).append((slug, name))
+    rows = list(
+        annotations.order_by("pk").annotate(counterpart_published=_counterpart_published(), tag_keys=tag_keys)
+        .values_list("pk", "version", "author__username", "counterpart_published", "tag_keys")
+    )
+    vocabulary = {str(pk): (slug, name) for pk, slug, name in Tag.objects.values_list("pk", "slug", "name")}
     keys = {
         # Whether its counterpart is published is in the key: publishing that note changes this item.
         pk: "w3c:" + hashlib.blake2b(
-            repr((pk, version, username, sorted(tags.get(pk, [])), paired, linker.base)).encode(), digest_size=16
+            repr((pk, version, username, sorted(vocabulary[key] for key in (tag_keys or "").split(",") if key),
+                  paired, linker.base)).encode(), digest_size=16
         ).hexdigest()
-        for pk, version, username, paired in rows
+        for pk, version, username, paired, tag_keys in rows
     }
     found = cache.get_many(list(keys.values()))
     missing = [pk for pk, key in keys.items() if key not in found]

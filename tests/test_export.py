@@ -906,3 +906,61 @@ class DumpLoadTests(TransactionTestCase):
         self.assertEqual(export("--all")[0], backup)
 
 
+
+
+class ProvisionDocumentItemTests(TestCase):
+    """Each item of a provision's document is made once per version of what it shows (cached_items):
+    every change to what it shows shows, including those that do not touch the annotation's row."""
+
+    def test_every_change_to_what_an_item_shows_shows(self):
+        from annotations import writes
+
+        provision = make_provision(text="The Parties shall consult each other without delay.", number=4)
+        ana = make_user("ana")
+        cora = make_user("cora", role="Curators", is_staff=True)
+        tag = Tag.objects.create(name="consultation", slug="consultation")
+        note = writes.create(author=ana, target=provision, start=18, end=25, exact="consult", body="A note.",
+                             tags=[tag])
+        url = reverse("reader:provision-annotations", args=[provision.treaty.slug, provision.slug])
+        self.client.force_login(ana)  # personal: never page-cached, so only the items' cache is at work
+
+        def item():
+            items = self.client.get(url).json()["first"]["items"]
+            [found] = [i for i in items if str(note.pk) in i["id"]]
+            return json.dumps(found)
+
+        self.assertIn("consultation", item())
+
+        def rename_tag():
+            Tag.objects.filter(pk=tag.pk).update(name="joint consultation")  # no signal, no new version
+
+        def add_tag():
+            writes.retag(note.pk, curator=cora, tags=[tag, Tag.objects.create(name="sanctions", slug="sanctions")])
+
+        def remove_tags():
+            writes.retag(note.pk, curator=cora, tags=[])
+
+        def rename_author():
+            User.objects.filter(pk=ana.pk).update(username="anabel")
+
+        def edit():
+            current = Annotation.objects.get(pk=note.pk)
+            writes.edit(note.pk, by=ana, version=current.version, body="Edited words.", tags=[])
+
+        steps = [
+            ("tag renamed", rename_tag, "joint consultation", '"consultation"'),
+            ("tag added", add_tag, "sanctions", None),
+            ("tags removed", remove_tags, None, "sanctions"),
+            ("author renamed", rename_author, "anabel", None),
+            ("edited", edit, "Edited words.", "A note."),
+        ]
+        for label, change, shown, gone in steps:
+            with self.subTest(label):
+                change()
+                if label == "author renamed":
+                    self.client.force_login(User.objects.get(pk=ana.pk))
+                found = item()
+                if shown:
+                    self.assertIn(shown, found)
+                if gone:
+                    self.assertNotIn(gone, found)
