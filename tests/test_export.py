@@ -964,3 +964,38 @@ class ProvisionDocumentItemTests(TestCase):
                     self.assertIn(shown, found)
                 if gone:
                     self.assertNotIn(gone, found)
+
+    def test_runs_of_items_are_the_document_made_afresh(self):
+        """Items cached a run at a time (exporting.RUN, 2 here) give the bytes of the document made
+        afresh, after an edit in one run and after a deletion that shifts every later run."""
+        from unittest import mock
+
+        from django.core.cache import caches
+
+        from annotations import exporting, writes
+
+        provision = make_provision(text="The Parties shall consult each other without delay.", number=4)
+        ana = make_user("ana")
+        notes = [writes.create(author=ana, target=provision, start=18, end=25, exact="consult", body=f"Note {i}.")
+                 for i in range(5)]
+        url = reverse("reader:provision-annotations", args=[provision.treaty.slug, provision.slug])
+        self.client.force_login(ana)
+
+        def afresh():
+            caches["cards"].clear()
+            return self.client.get(url).content
+
+        with mock.patch.object(exporting, "RUN", 2):
+            self.assertEqual(self.client.get(url).content, afresh())
+            self.client.get(url)  # every run cached
+            current = Annotation.objects.get(pk=notes[2].pk)
+            writes.edit(current.pk, by=ana, version=current.version, body="Edited in the middle run.", tags=[])
+            cached = self.client.get(url).content
+            self.assertIn(b"Edited in the middle run.", cached)
+            self.assertEqual(cached, afresh())
+            self.client.get(url)
+            writes.delete(notes[0].pk, by=ana)
+            cached = self.client.get(url)
+            self.assertEqual(cached.json()["total"], 4)
+            self.assertNotIn(b"Note 0.", cached.content)
+            self.assertEqual(cached.content, afresh())
