@@ -278,18 +278,24 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
             item.tag_slug = next((tag.slug for tag in item.tags.all()), None)
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
-    elif provision.text:
+    wording = None
+    if provision.text and (new or gone or not (root is not None and root.excerpt_id)):
         wording = wording_state(request, provision, filters)
-        context |= {"wording_html": wording["wording_html"], "pages": wording["pages"], "versions": wording["versions"]}
+        context["pages"] = wording["pages"]
+        if not (root is not None and root.excerpt_id):
+            context |= {"wording_html": wording["wording_html"], "versions": wording["versions"]}
     if new or gone:
-        # The count covers the notes on the excerpts beside the wording too, as the page's does.
+        # The count covers the notes on the excerpts beside the wording too, as the page's does: the
+        # wording's are its highlights' rows (wording_state), the excerpts' one count of their keys.
         excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
         visible = Annotation.objects.readable_by(user).roots()
-        context["total"] = (
-            filters.apply(visible.filter(Q(provision=provision) | Q(excerpt__in=excerpts))).distinct().count()
-        )
-        if "pages" not in context:
-            context["pages"] = wording_state(request, provision, filters)["pages"] if provision.text else None
+        on_excerpts = filters.apply(visible.filter(excerpt__in=excerpts)).values("pk").distinct().count()
+        if wording is not None:
+            on_wording = len(wording["spans"])
+        else:
+            on_wording = filters.apply(visible.filter(provision=provision)).values("pk").distinct().count()
+        context["total"] = on_wording + on_excerpts
+        context.setdefault("pages", None)
     if deleted_changed:
         context["recently_deleted"] = list(Annotation.objects.filter(
             author=user, deleted_by=user, deleted_at__gte=timezone.now() - UNDO_WINDOW,

@@ -380,6 +380,41 @@ class WriteAnswerTests(WorkspaceTestCase):
         reply = self.client.post(reverse("annotations:reply", args=[self.others[0].pk]), {"body": "Agreed."}, headers=HTMX)
         self.assertIn("Agreed.", self.assert_only(reply, cards=[self.others[0].pk]))
 
+    def test_the_count_a_write_sends_is_the_pages_count(self):
+        """The count an HTMX create or delete sends out of band is the one the page shows after it:
+        notes on the wording (an adrift one too) and on the excerpt beside it, not replies, with and
+        without a filter, for a write on the wording and one on the excerpt."""
+        from annotations import writes
+
+        source = make_source("A claim that Article 4 means automatic intervention.")
+        excerpt = make_excerpt(source, 0, len(source.body))
+        link(excerpt, self.provision)
+        for words in ("A claim", "automatic intervention"):
+            start = source.body.index(words)
+            writes.create(author=self.other, target=excerpt, start=start, end=start + len(words), exact=words,
+                          body="On the excerpt.", tags=[self.tag] if words == "A claim" else [])
+        annotation_row(provision=self.provision, author=self.other, body="Adrift.", visibility="team",
+                       exact="words gone", placement="orphaned")
+        annotation_row(parent=self.others[0], author=self.other, body="A reply.", visibility="team")
+        start = source.body.index("automatic")
+        writes_on = {
+            "wording": self.create_data(),
+            "excerpt": {"exact": "automatic", "start": start, "end": start + 9, "excerpt": excerpt.pk,
+                        "body": "Disputed.", "visibility": "team", "tags": [self.tag.pk]},
+        }
+        count = re.compile(r'<span class="count" id="cards-count"[^>]*>\(([^)]*)\)</span>')
+        for query in ("", f"?tag={self.tag.slug}"):
+            for target, data in writes_on.items():
+                with self.subTest(target=target, query=query):
+                    created = self.client.post(self.create_url + query, data, headers=HTMX)
+                    self.assertEqual(created.status_code, 200, created.content[:300])
+                    page = self.client.get(self.url + query).content.decode()
+                    self.assertEqual(count.search(created.content.decode()).group(1), count.search(page).group(1))
+                    note = Annotation.objects.latest("pk")
+                    deleted = self.client.post(reverse("annotations:delete", args=[note.pk]) + query, headers=HTMX)
+                    page = self.client.get(self.url + query).content.decode()
+                    self.assertEqual(count.search(deleted.content.decode()).group(1), count.search(page).group(1))
+
     def test_delete_answers_with_nothing_for_the_card_and_the_undo_out_of_band(self):
         from annotations import writes
 
