@@ -32,8 +32,9 @@ class Scheme:
 
 
 # The scheme read once per request: a create read it three times (its form, the card, the fresh form).
-# Held from request_started to request_finished, and dropped at any change to a field or value, so a
-# request that edits the scheme reads its own change. Outside a request every call reads afresh.
+# Held from request_started to request_finished, and dropped when a field or value is saved or deleted,
+# so a request that edits the scheme through its models reads its own change (a queryset update is seen
+# from the next request). Outside a request every call reads afresh.
 _request = threading.local()
 
 

@@ -125,8 +125,8 @@ def provision_annotations(request, treaty_slug, provision_slug):
     that embeds them all, so that a peer annotation client gets a document in one request.
 
     Four queries whatever the number of annotations once its items are cached (cached_items): the
-    content version for the ETag, the provision, each item's version and author, and their tags
-    (plus a signed-in user's session and permissions)."""
+    content version for the ETag, the provision, each item's version, author and tag keys, and the
+    tag vocabulary (plus a signed-in user's session and permissions)."""
     provision = get_object_or_404(
         Provision.objects.select_related("treaty").only(
             "slug", "kind", "number", "treaty__slug", "treaty__short_title"
