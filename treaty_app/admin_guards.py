@@ -198,7 +198,7 @@ class GuardedAdminMixin(GuardedFieldsMixin):
 
     def action_checkbox(self, obj):
         """Django's checkbox for the row, the same markup, written here: rendered through the widget
-        templates it took 0.5 ms a row, a third of a 50-row annotation list's time."""
+        templates it took 0.57 ms a row in a profile, a fifth of a 50-row annotation list's time."""
         label = format_html(gettext("Select this object for an action - {}"), str(obj))
         return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
                            ACTION_CHECKBOX_NAME, str(obj.pk), label)
