@@ -137,13 +137,13 @@ def provision_annotations(request, treaty_slug, provision_slug):
     # (0.2 s at 100,000 annotations); as a UNION of the two key sets, each found through its index,
     # it stays in the database: a list of the keys sent back as a 2,000-key IN cost more than the
     # rest of the request (psycopg parses that literal query client-side).
-    readable = Annotation.objects.readable_by(request.user)
-    roots = readable.filter(provision=provision, parent__isnull=True).order_by().values_list("pk", flat=True)
-    replies = readable.filter(parent__in=roots).order_by().values_list("pk", flat=True)
-    on_provision = Annotation.objects.filter(pk__in=roots.union(replies))
+    # The replies through replies_readable_by: asked again, the parent's half of the read rule made
+    # PostgreSQL hash every readable row of the table (72 ms at 100,000).
+    roots = Annotation.objects.readable_by(request.user).filter(provision=provision, parent__isnull=True)
+    replies = Annotation.objects.replies_readable_by(request.user, roots)
     linker = _linker(request)
     document = embedded_collection_json(
-        cached_items(on_provision, linker, caches["cards"]),
+        cached_items([roots, replies], linker, caches["cards"]),
         collection_id=linker.iri(reverse("reader:provision-annotations", args=[treaty_slug, provision_slug])),
         label=f"Annotations on {provision.label}, {provision.treaty.short_title}",
     )
