@@ -416,11 +416,10 @@ def embedded_collection(annotations, linker, *, collection_id, label):
 RUN = 100
 
 
-def cached_items(annotations, linker, cache):
-    """(how many, their JSON texts): each annotation of the queryset `annotations` (or of the
-    querysets, each row in one of them) as a W3C Annotation (annotation_to_w3c), in pk order, in
-    runs of up to RUN items joined by commas; each item made once per version of what it shows,
-    each run once per version of its items.
+def cached_items(parts, linker, cache):
+    """(how many, their JSON texts): each annotation of the querysets `parts` (each row in one of
+    them) as a W3C Annotation (annotation_to_w3c), in pk order, in runs of up to RUN items joined by
+    commas; each item made once per version of what it shows, each run once per version of its items.
 
     Two light queries find what every item shows (its version, which every write moves on; its
     author's name; its tags, by key, and the vocabulary that names them), and the cache holds the
@@ -432,14 +431,14 @@ def cached_items(annotations, linker, cache):
         Annotation.tags.through.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
         .annotate(keys=StringAgg(Cast("tag_id", TextField()), Value(","))).values("keys")
     )
-    # `annotations` may be several querysets (a provision's notes, the replies to them): their rows are
-    # one UNION, not a `pk IN (UNION)`, which PostgreSQL met by reading the whole key index (82 ms).
-    parts = [
+    # The parts' rows as one UNION (a provision's notes, the replies to them), not `pk IN (UNION)`,
+    # which PostgreSQL met by reading the whole key index (82 ms at 100,000).
+    first, *others = [
         part.order_by().annotate(counterpart_published=_counterpart_published(), tag_keys=tag_keys)
         .values_list("pk", "version", "author__username", "counterpart_published", "tag_keys")
-        for part in (annotations if isinstance(annotations, (list, tuple)) else [annotations])
+        for part in parts
     ]
-    rows = sorted(parts[0].union(*parts[1:]).order_by() if len(parts) > 1 else parts[0])
+    rows = sorted(first.union(*others).order_by() if others else first)
     vocabulary = {str(pk): (slug, name) for pk, slug, name in Tag.objects.values_list("pk", "slug", "name")}
     # Whether its counterpart is published is in what an item shows: publishing that note changes it.
     shown = [

@@ -255,6 +255,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     user = request.user
     card = None if annotation is None or gone else card_for(request, annotation.pk, filters, new=new)
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
+    on_excerpt = root is not None and root.excerpt_id is not None
     context = {
         "provision": provision, "treaty": provision.treaty, "filters": filters, "here": workspace_url(provision),
         "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),
@@ -268,7 +269,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
             context["paired_card"] = card_for(request, card.counterpart_id, filters)
-    if root is not None and root.excerpt_id:
+    if on_excerpt:
         excerpt = root.excerpt
         on_excerpt = list(
             filters.apply(Annotation.objects.readable_by(user).roots().filter(excerpt=excerpt))
@@ -279,10 +280,10 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
     wording = None
-    if provision.text and (new or gone or not (root is not None and root.excerpt_id)):
+    if provision.text and (new or gone or not on_excerpt):
         wording = wording_state(request, provision, filters)
         context["pages"] = wording["pages"]
-        if not (root is not None and root.excerpt_id):
+        if not on_excerpt:
             context |= {"wording_html": wording["wording_html"], "versions": wording["versions"]}
     if new or gone:
         # The count covers the notes on the excerpts beside the wording too, as the page's does: the
