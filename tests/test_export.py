@@ -999,3 +999,30 @@ class ProvisionDocumentItemTests(TestCase):
             self.assertEqual(cached.json()["total"], 4)
             self.assertNotIn(b"Note 0.", cached.content)
             self.assertEqual(cached.content, afresh())
+
+    def test_changes_through_the_admin_show(self):
+        """A curator's doors to what an item shows: the annotation change form (its tags) and a history
+        revert (its body); each shows in the cached document."""
+        from annotations import writes
+
+        provision = make_provision(text="The Parties shall consult each other without delay.", number=4)
+        ana = make_user("ana")
+        cora = make_user("cora", role="Curators", is_staff=True)
+        tag = Tag.objects.create(name="consultation", slug="consultation")
+        note = writes.create(author=ana, target=provision, start=18, end=25, exact="consult", body="First words.")
+        current = Annotation.objects.get(pk=note.pk)
+        writes.edit(note.pk, by=ana, version=current.version, body="Second words.", tags=[])
+        url = reverse("reader:provision-annotations", args=[provision.treaty.slug, provision.slug])
+        self.client.force_login(cora)  # personal: never page-cached, so only the items' cache is at work
+        self.assertIn("Second words.", self.client.get(url).content.decode())
+
+        change = reverse("admin:annotations_annotation_change", args=[note.pk])
+        self.assertEqual(self.client.post(change, {"tags": [tag.pk], "_save": "Save"}).status_code, 302)
+        self.assertIn('"consultation"', self.client.get(url).content.decode())
+
+        first = Annotation.objects.get(pk=note.pk).history.order_by("history_date").first()
+        revert = reverse("admin:annotations_annotation_simple_history", args=[note.pk, first.pk])
+        self.assertEqual(self.client.post(revert, {"visibility": "team", "tags": [], "_save": "Save"}).status_code, 302)
+        document = self.client.get(url).content.decode()
+        self.assertIn("First words.", document)
+        self.assertNotIn("Second words.", document)

@@ -155,3 +155,37 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
         self.client.get(self.url)
         AssessmentField.objects.filter(slug="strength").update(label="Changed between requests")
         self.assertIn("Changed between requests", self.form_html())
+
+
+class ThroughTheAdminTests(FormFragmentTestCase):
+    """The doors a curator changes what the fresh form shows through: the tag and the assessment field
+    change forms. Each change shows in the next fresh form."""
+
+    def setUp(self):
+        self.curator = make_user("cora", role="Curators", is_staff=True)
+        self.client.force_login(self.analyst)
+
+    def as_curator(self, url, data):
+        self.client.force_login(self.curator)
+        response = self.client.post(url, data)
+        self.client.force_login(self.analyst)
+        self.assertEqual(response.status_code, 302, response.content[:500])
+
+    def test_a_tag_renamed_in_the_admin_shows(self):
+        self.assertIn(" consultation</label>", self.form_html())
+        self.as_curator(reverse("admin:annotations_tag_change", args=[self.tag.pk]),
+                        {"name": "joint consultation", "slug": "consultation", "colour": "#f4d03f", "description": "",
+                         "aliases-TOTAL_FORMS": 0, "aliases-INITIAL_FORMS": 0})
+        form = self.form_html()
+        self.assertIn("\n joint consultation</label>", form)
+        self.assertNotIn("\n consultation</label>", form)
+
+    def test_a_field_relabelled_in_the_admin_shows(self):
+        field = AssessmentField.objects.get(slug="strength")
+        self.assertIn(f">{field.label}:</label>", self.form_html())
+        self.as_curator(reverse("admin:annotations_assessmentfield_change", args=[field.pk]),
+                        {"label": "Legal force", "slug": field.slug, "kind": field.kind, "position": field.position,
+                         "help_text": field.help_text, "values-TOTAL_FORMS": 0, "values-INITIAL_FORMS": 0})
+        form = self.form_html()
+        self.assertIn(">Legal force:</label>", form)
+        self.assertNotIn(f">{field.label}:</label>", form)
