@@ -129,9 +129,12 @@ class ProtocolAnchoringTests(BrowserTestCase):
 
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        # Imported first: without node_modules it skips the class (pytest.skip) before the browser starts.
+        # After it, the skip would leave Playwright's loop running (pytest runs no class cleanup for a
+        # skip raised in setUpClass), and every later browser class would fail to start its own.
         from .test_w3c_anchoring import ANCHOR, CLIENT_ENTRY, ESBUILD, PROJECT, utf16
 
+        super().setUpClass()
         cls.anchor, cls.utf16 = ANCHOR, staticmethod(utf16)
         folder = tempfile.TemporaryDirectory()
         cls.addClassCleanup(folder.cleanup)
