@@ -82,6 +82,19 @@ class FreshFormTests(FormFragmentTestCase):
                 if gone:
                     self.assertNotIn(gone, form)
 
+    def test_a_tag_made_by_a_note_shows_in_the_next_fresh_form(self):
+        """New tags typed into a note (the create form's door to the vocabulary) show in the fresh form the
+        HTMX answer carries and in the page a no-JS post redirects to."""
+        self.client.get(self.url)  # the fresh form, cached
+        start = TEXT.index(WORDS)
+        data = {"exact": WORDS, "start": start, "end": start + len(WORDS), "body": "A note.", "visibility": "team"}
+        htmx = self.client.post(self.create_url, data | {"new_tags": "sanctions"}, headers=HTMX)
+        self.assertEqual(htmx.status_code, 200)
+        self.assertIn("\n sanctions</label>", self.form_html(htmx.content.decode()))
+        plain = self.client.post(self.create_url, data | {"new_tags": "joint action"}, follow=True)
+        self.assertEqual(plain.redirect_chain[0][1], 302)
+        self.assertIn("\n joint action</label>", self.form_html(plain.content.decode()))
+
     def test_a_refused_draft_stays_in_its_own_answer_only(self):
         """A bound form (the draft and its errors) is rendered for its request, never cached: the next
         fresh form is empty, with or without HTMX."""
