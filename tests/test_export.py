@@ -523,6 +523,28 @@ class VisibilityTests(AnnotationsInEveryState, TestCase):
         self.client.force_login(self.bob)
         self.assertIn(self.reply_to_team.pk, self.everything())
 
+    def test_replies_under_a_published_note_follow_their_own_visibility(self):
+        """The provision document's replies (replies_readable_by): under a published note, a team reply is the
+        team's, a private one its author's, a deleted or hidden one nobody's."""
+        from django.contrib.auth.models import AnonymousUser
+
+        def reply(author, visibility, **fields):
+            return annotation_row(parent=self.public, author=author, body="Periscope.", visibility=visibility,
+                                  **fields).pk
+
+        team, private_bob = reply(self.bob, "team"), reply(self.bob, "private")
+        gone = {reply(self.bob, "public", deleted_at=timezone.now()), reply(self.bob, "public", hidden_at=timezone.now())}
+        url = reverse("reader:provision-annotations", args=[self.treaty.slug, "art-4"])
+        for reader, shown, not_shown in [(AnonymousUser(), set(), {team, private_bob}), (self.ana, {team}, {private_bob}),
+                                         (self.bob, {team, private_bob}, set())]:
+            with self.subTest(reader=str(reader)):
+                self.client.logout()
+                if reader.is_authenticated:
+                    self.client.force_login(reader)
+                _, pks = self.collected(url)
+                self.assertEqual(pks & {team, private_bob}, shown)
+                self.assertFalse(pks & (not_shown | gone))
+
     def test_unknown_provision_is_a_404(self):
         """A provision that does not exist has no annotation document."""
         response = self.client.get(reverse("reader:provision-annotations", args=[self.treaty.slug, "art-99"]))

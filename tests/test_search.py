@@ -280,6 +280,23 @@ class VisibilityTests(SearchTestCase):
                 self.assertNotContains(response, "Hidden:")
                 self.assertNotContains(response, "Deleted:")
 
+    def test_replies_under_a_published_note_follow_their_own_visibility(self):
+        """Search's replies (replies_readable_by): under a published note, a team reply is the team's, a
+        private one its author's, a deleted or hidden one nobody's."""
+        def reply(author, visibility, **fields):
+            return annotation_row(parent=self.public, author=author, body="A periscope.", visibility=visibility,
+                                  **fields).pk
+
+        team, private_bob = reply(self.bob, "team"), reply(self.bob, "private")
+        reply(self.bob, "public", deleted_at=timezone.now())
+        reply(self.bob, "public", hidden_at=timezone.now())
+        for user, expected in [(None, set()), (self.ana, {team}), (self.bob, {team, private_bob}), (self.cora, {team})]:
+            with self.subTest(user=user and user.username):
+                self.client.logout()
+                if user:
+                    self.client.force_login(user)
+                self.assertEqual(self.visible_annotations(self.search("periscope")), expected)
+
     def test_anonymous_sees_nothing_private_anywhere(self):
         """Private, team and proposed content leaves no trace for an anonymous visitor: no hit, no count, no tag."""
         for q in ["private", "team", "proposed", "stray", "unplaced"]:
