@@ -82,8 +82,7 @@ from urllib.parse import quote
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Exists, OuterRef, Prefetch, Q, StringAgg, Subquery, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from . import assessments
@@ -425,16 +424,10 @@ def cached_items(parts, linker, cache):
     author's name; its tags, by key, and the vocabulary that names them), and the cache holds the
     item made for exactly that; only the items not there are read whole and serialised. A document
     of thousands of annotations then costs about as much as joining their texts."""
-    # Each row's tag keys come with it (a subquery by the row's key, through the index): a second
-    # query for the tags had to find the rows again.
-    tag_keys = Subquery(
-        Annotation.tags.through.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
-        .annotate(keys=StringAgg(Cast("tag_id", TextField()), Value(","))).values("keys")
-    )
     # The parts' rows as one UNION (a provision's notes, the replies to them), not `pk IN (UNION)`,
     # which PostgreSQL met by reading the whole key index (82 ms at 100,000).
     first, *others = [
-        part.order_by().annotate(counterpart_published=_counterpart_published(), tag_keys=tag_keys)
+        part.order_by().with_tag_keys().annotate(counterpart_published=_counterpart_published())
         .values_list("pk", "version", "author__username", "counterpart_published", "tag_keys")
         for part in parts
     ]

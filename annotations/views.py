@@ -7,12 +7,12 @@ post-and-redirect, so the workspace is usable without JavaScript.
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
-import hashlib
 from collections import namedtuple
 
 from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, Count, F, Min, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BigIntegerField, Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,6 +32,7 @@ from treaty_app.card_pages import CardPages
 from treaty_app.marking import marked_paragraphs, marked_pieces, piece_cuts
 
 from . import writes
+from .card_keys import card_rows
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from .models import UNDO_WINDOW, Annotation, Tag
 
@@ -94,29 +95,19 @@ Span = namedtuple("Span", "pk start end tag_slug version_id")
 
 def wording_spans(annotations, tags):
     """Light rows (Span) of these annotations, for highlights: one query, no model instances, with
-    each one's first tag by name (the colour its highlight takes); `tags` is the vocabulary."""
-    slugs = {tag.name: tag.slug for tag in tags}
-    rows = annotations.annotate(first_tag=Min("tags__name")).values_list(
-        "pk", "start", "end", "first_tag", "language_version_id")
-    return [Span(pk, start, end, slugs.get(name), version) for pk, start, end, name, version in rows]
-
-
-def card_key(annotation, user, can_hide, filters, *, new=False):
-    """A digest of everything a workspace card shows this user: cards with equal keys are equal.
-
-    `version` counts every change of the annotation itself; names shown (author, tags, replies'
-    authors) are in the key since renaming them does not touch the annotation."""
-    shown = [
-        annotation.pk, annotation.version, annotation.author.get_username(),
-        [(tag.slug, tag.name) for tag in annotation.tags.all()],
-        [(tag.slug, tag.name) for tag in annotation.revision_tags.all()],
-        [(reply.pk, reply.version, reply.author.get_username(), reply.author_id == user.pk)
-         for reply in annotation.live_replies],
-        annotation.author_id == user.pk, can_hide, filters.query, new,
-        getattr(annotation, "shown_assessment", None), getattr(annotation, "shown_revision_assessment", None),
-        [(other.pk, other.exact, other.language_version_id) for other in annotation.pairs],
+    each one's first tag by name (the colour its highlight takes); `tags` is the vocabulary, in
+    name order."""
+    rank = {str(tag.pk): (position, tag.slug) for position, tag in enumerate(tags)}
+    rows = annotations.with_tag_keys().values_list("pk", "start", "end", "tag_keys", "language_version_id")
+    return [
+        Span(pk, start, end, first_tag(keys, rank), version) for pk, start, end, keys, version in rows
     ]
-    return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+
+
+def first_tag(keys, rank):
+    """The slug of the first by name of the tags whose pks `keys` joins ("3,7"), or None."""
+    ranked = [rank[key] for key in (keys or "").split(",") if key in rank]
+    return min(ranked)[1] if ranked else None
 
 
 def wording_state(request, provision, filters, tags=None):
@@ -126,7 +117,7 @@ def wording_state(request, provision, filters, tags=None):
     # The provision's own wording first, then each language version's: one query for all of them.
     on_provision = visible.roots().filter(provision=provision).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
-    spans = wording_spans(filters.apply(on_provision).distinct(), tags or list(Tag.objects.all()))
+    spans = wording_spans(filters.apply(on_provision), tags or list(Tag.objects.all()))
     placed = [span for span in spans if span.start is not None]
     pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
                       keep=filters.query.removeprefix("?"), anchor="cards-heading")
@@ -153,7 +144,7 @@ def workspace_context(request, provision, filters, **extra):
     """Everything the workspace shows, in a fixed number of queries however many annotations there are.
 
     Every highlight is drawn, from light rows; the cards come a page at a time (card_pages.py),
-    each rendered once per version of what it shows (card_key) and then taken from the cache."""
+    each rendered once per version of what it shows (card_keys.py) and then taken from the cache."""
     user = request.user
     can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
@@ -161,13 +152,6 @@ def workspace_context(request, provision, filters, **extra):
     wording = wording_state(request, provision, filters, tags)
     spans, pages = wording["spans"], wording["pages"]
     adrift_keys = [span.pk for span in spans if span.start is None]
-    shown = {
-        annotation.pk: annotation
-        for annotation in visible.filter(pk__in=[*pages.shown, *adrift_keys]).for_panel(user)
-    }
-    cards = [shown[pk] for pk in pages.shown if pk in shown]
-    adrift = [shown[pk] for pk in adrift_keys if pk in shown]
-
     links = list(
         ExcerptLink.objects.approved()
         .filter(provision=provision)
@@ -177,8 +161,17 @@ def workspace_context(request, provision, filters, **extra):
     )
     excerpts = [link.excerpt for link in links]
     excerpt_annotations = list(
-        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).distinct().order_by("start", "pk")
+        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).order_by("start", "pk")
     )
+    # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
+    created = extra.get("created")
+    rows = card_rows(
+        visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
+        can_hide=can_hide, filters=filters, tags=tags, new=created.pk if created else None,
+    )
+    shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user)
+    cards = [shown[pk] for pk in pages.shown if pk in shown]
+    adrift = [shown[pk] for pk in adrift_keys if pk in shown]
     by_excerpt = {}
     for annotation in excerpt_annotations:
         annotation.tag_slug = next((tag.slug for tag in annotation.tags.all()), None)
@@ -219,11 +212,26 @@ def workspace_context(request, provision, filters, **extra):
         "card_csrf": CARD_CSRF,
     }
     context.update(extra)
-    created = context.get("created")
-    Annotation.describe_assessments([*cards, *adrift, *excerpt_annotations])
-    for annotation in [*cards, *adrift, *excerpt_annotations]:
-        annotation.card_key = card_key(annotation, user, can_hide, filters, new=created is not None and created.pk == annotation.pk)
+    Annotation.describe_assessments(excerpt_annotations)
+    for annotation in excerpt_annotations:
+        annotation.card_key = rows[annotation.pk].card_key
     return context
+
+
+def cached_or_read(rows, visible, user):
+    """{pk: card} of card_rows' `rows`: the row itself where the cache holds its card (the template
+    needs no more), a model instance with all the card shows where it does not."""
+    fragment_keys = {pk: make_template_fragment_key("workspace-card", [row.card_key]) for pk, row in rows.items()}
+    held = caches["cards"].get_many(list(fragment_keys.values()))
+    cards = {pk: row for pk, row in rows.items() if fragment_keys[pk] in held}
+    missing = [pk for pk in rows if pk not in cards]
+    if missing:
+        read = list(visible.filter(pk__in=missing).for_panel(user))
+        Annotation.describe_assessments(read)
+        for annotation in read:
+            annotation.card_key = rows[annotation.pk].card_key
+            cards[annotation.pk] = annotation
+    return cards
 
 
 # Cards are cached for every viewer whose card looks the same, so the CSRF token (the viewer's own) is
@@ -242,9 +250,12 @@ def with_csrf(request, response):
 def card_for(request, pk, filters, *, new=False):
     """The annotation `pk` as its workspace card shows it to `request.user`, with its card key."""
     user = request.user
-    annotation = Annotation.objects.readable_by(user).for_panel(user).get(pk=pk)
+    readable = Annotation.objects.readable_by(user)
+    annotation = readable.for_panel(user).get(pk=pk)
     Annotation.describe_assessments([annotation])
-    annotation.card_key = card_key(annotation, user, user.has_perm("annotations.hide_annotation"), filters, new=new)
+    rows = card_rows(readable.filter(pk=pk), user, can_hide=user.has_perm("annotations.hide_annotation"),
+                     filters=filters, tags=Tag.objects.all(), new=pk if new else None)
+    annotation.card_key = rows[pk].card_key
     return annotation
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotations import writes
-from annotations.models import Annotation, Tag
+from annotations.models import Annotation, AssessmentValue, Tag
 from treaty_app import versioning
 from treaty_app.cache_backends import ByteBudgetLocMemCache
 from treaty_app.caching import conditional_page
@@ -279,9 +279,12 @@ class PublicCardCacheTests(TestCase):
     def test_every_change_to_what_a_card_shows_shows(self):
         self.assertIn("First words", self.card())
 
+        value = AssessmentValue.objects.filter(field__slug="strength").order_by("position").first()
+
         def edit_and_publish():
             note = Annotation.objects.get(pk=self.note.pk)
-            writes.edit(note.pk, by=self.author, version=note.version, body="Second words", tags=[self.tag])
+            writes.edit(note.pk, by=self.author, version=note.version, body="Second words", tags=[self.tag],
+                        assessment={"strength": value.slug})
             self.assertNotIn("Second words", self.card(), "an unpublished revision reached the public")
             self.publish()
 
@@ -294,6 +297,11 @@ class PublicCardCacheTests(TestCase):
             author = type(self.author).objects.get(pk=self.author.pk)
             author.username = "anabel"
             author.save()
+
+        def relabel_value():
+            relabelled = AssessmentValue.objects.get(pk=value.pk)
+            relabelled.label = "Relabelled strength"
+            relabelled.save()  # as the admin does: the page's version moves on; the card's key must too
 
         def reply_published():
             reply = writes.reply(self.note.pk, author=self.author, body="A reply")
@@ -315,6 +323,7 @@ class PublicCardCacheTests(TestCase):
             ("edit published", edit_and_publish, "Second words"),
             ("tag renamed", rename_tag, ">maritime<"),
             ("author renamed", rename_author, "anabel"),
+            ("assessment value relabelled", relabel_value, "Relabelled strength"),
             ("reply published", reply_published, "A reply"),
             ("tags corrected in the admin", retag_in_admin, None),
             ("words gone", wording_changed, "its words have since changed"),

@@ -1,12 +1,12 @@
 """The public reader: read-only pages for the treaty, its provisions and the commentary on them."""
 
-import hashlib
 from bisect import bisect_right
 from itertools import groupby, zip_longest
 
 from collections import namedtuple
 
 from django.core.cache import caches
+from django.core.cache.utils import make_template_fragment_key
 from django.db.models import F, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -167,21 +167,31 @@ def card_roots():
 
 
 def public_cards(annotations):
-    """The published root annotations of the queryset `annotations`, with everything their public
-    cards show (author, tags, published replies in order) fetched in three queries, and each
-    card's `card_key`."""
-    model = annotations.model
-    cards = list(
-        annotations.select_related("author", "language_version").prefetch_related(
-            "tags",
-            Prefetch("replies", queryset=model.objects.published().select_related("author")
-                     .order_by("created_at", "pk"), to_attr="public_replies"),
-        ).with_pairs(None)
-    )
-    model.describe_assessments(cards)
-    roots = card_roots()
-    for card in cards:
-        card.card_key = card_key(card, **roots)
+    """The public cards of the published root annotations of the queryset `annotations`, in its order:
+    a light row (pk, target, offsets, `card_key`) for each card the cache holds, which the page
+    needs no more of; for the others the annotation with everything its card shows (author, tags,
+    published replies in order, translation pairs, assessment) fetched in a fixed number of queries."""
+    rows = annotations.public_card_rows(card_roots())
+    fragment_keys = {row.pk: make_template_fragment_key("public-card", [row.card_key]) for row in rows}
+    held = caches["cards"].get_many(list(fragment_keys.values()))
+    missing = [row.pk for row in rows if fragment_keys[row.pk] not in held]
+    read = {}
+    if missing:
+        model = annotations.model
+        read = {card.pk: card for card in (
+            model.objects.filter(pk__in=missing).select_related("author", "language_version").prefetch_related(
+                "tags",
+                Prefetch("replies", queryset=model.objects.published().select_related("author")
+                         .order_by("created_at", "pk"), to_attr="public_replies"),
+            ).with_pairs(None)
+        )}
+        model.describe_assessments(list(read.values()))
+    cards = []
+    for row in rows:
+        card = read.get(row.pk, row)
+        if card is not row:
+            card.card_key = row.card_key
+        cards.append(card)
     return cards
 
 
@@ -195,23 +205,6 @@ def mark_excerpts(excerpts, annotations):
         excerpt.public_annotations = by_excerpt.get(excerpt.pk, [])
         spans = [Span(a.pk, a.start, a.end) for a in excerpt.public_annotations]
         excerpt.html = marked_pieces(excerpt.text, spans, anchors=True, cache=caches["cards"])[0]
-
-
-def card_key(annotation, *, tag_root, annotation_root, person_root):
-    """A digest of everything an annotation's public card shows: cards with equal keys are equal.
-
-    Rendering a card takes about half a millisecond and a page can hold thousands; a change to one
-    annotation changes only its own key, so the other cards come from the cache."""
-    shown = [
-        annotation.pk, annotation.exact, annotation.start is None, annotation.body_html,
-        annotation.author.get_username(), annotation.created_at.isoformat(), tag_root, annotation_root, person_root,
-        getattr(annotation, "shown_assessment", None), annotation.language_version_id,
-        [(other.pk, other.exact, other.language_version_id) for other in annotation.pairs],
-        [(tag.slug, tag.name) for tag in annotation.tags.all()],
-        [(reply.pk, reply.body_html, reply.author.get_username(), reply.created_at.isoformat())
-         for reply in annotation.public_replies],
-    ]
-    return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
 
 @require_safe
