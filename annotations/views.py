@@ -164,10 +164,9 @@ def workspace_context(request, provision, filters, **extra):
         filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).order_by("start", "pk")
     )
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
-    created = extra.get("created")
     rows = card_rows(
         visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
-        can_hide=can_hide, filters=filters, tags=tags, new=created.pk if created else None,
+        can_hide=can_hide, filters=filters, tags=tags,
     )
     shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
@@ -247,15 +246,14 @@ def with_csrf(request, response):
     return response
 
 
-def card_for(request, pk, filters, *, new=False):
-    """The annotation `pk` as its workspace card shows it to `request.user`, with its card key."""
+def card_for(request, pk):
+    """The annotation `pk` with all its workspace card shows `request.user`, for a write's answer: the
+    card changed, so it is rendered afresh (no card key: the cache is neither read nor filled; the
+    page keys it from its light row when it next shows it)."""
     user = request.user
-    readable = Annotation.objects.readable_by(user)
-    annotation = readable.for_panel(user).get(pk=pk)
+    annotation = Annotation.objects.readable_by(user).for_panel(user).get(pk=pk)
     Annotation.describe_assessments([annotation])
-    rows = card_rows(readable.filter(pk=pk), user, can_hide=user.has_perm("annotations.hide_annotation"),
-                     filters=filters, tags=Tag.objects.all(), new=pk if new else None)
-    annotation.card_key = rows[pk].card_key
+    annotation.card_key = None
     return annotation
 
 
@@ -264,7 +262,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     """The answer to an HTMX write: the card it changed (or the fresh form, or nothing), and out of
     band the highlights, the count and what else changed; not the whole workspace."""
     user = request.user
-    card = None if annotation is None or gone else card_for(request, annotation.pk, filters, new=new)
+    card = None if annotation is None or gone else card_for(request, annotation.pk)
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
     on_excerpt = root is not None and root.excerpt_id is not None
     context = {
@@ -279,7 +277,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     if new and card is not None:
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
-            context["paired_card"] = card_for(request, card.counterpart_id, filters)
+            context["paired_card"] = card_for(request, card.counterpart_id)
     if on_excerpt:
         excerpt = root.excerpt
         on_excerpt = list(

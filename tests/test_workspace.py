@@ -636,3 +636,27 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
                 card = self.card(viewer)
                 self.assertEqual(edit_link in card, edits)
                 self.assertEqual(f"{self.note.pk}/hide/" in card, hides)
+
+    def test_a_write_answers_with_the_card_the_page_then_shows(self):
+        """An HTMX edit, reply and submit answer with the card rendered afresh (not from the cache), and
+        it is, byte for byte but the CSRF token, the card the page shows next, from the cache or not."""
+
+        def card_in(html):
+            start = html.index(f'<li id="annotation-{self.note.pk}"')
+            card = html[start : html.index("</li>\n", html.index('<div class="card-actions">', start))]
+            return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", card)
+
+        self.client.force_login(self.other)
+        writes_through_htmx = [
+            ("edit", reverse("annotations:edit", args=[self.note.pk]),
+             lambda: {"body": "Edited through HTMX.", "visibility": "team", "version": self.version_of(self.note.pk),
+                      "tags": [self.tag.pk]}),
+            ("reply", reverse("annotations:reply", args=[self.note.pk]), lambda: {"body": "A reply through HTMX."}),
+            ("submit", reverse("annotations:submit", args=[self.note.pk]), dict),
+        ]
+        for label, url, data in writes_through_htmx:
+            with self.subTest(label):
+                self.client.get(self.url)  # the card as it was, in the cache
+                answer = card_in(self.client.post(url, data(), headers=HTMX).content.decode())
+                for _ in range(2):  # rendered and cached, then from the cache
+                    self.assertEqual(card_in(self.client.get(self.url).content.decode()), answer)
