@@ -258,9 +258,10 @@ def card_for(request, pk):
 
 
 def render_changes(request, provision, filters, *, main=None, annotation=None, new=False, gone=False,
-                   deleted_changed=False):
+                   deleted_changed=False, highlights=True):
     """The answer to an HTMX write: the card it changed (or the fresh form, or nothing), and out of
-    band the highlights, the count and what else changed; not the whole workspace."""
+    band the highlights (unless the write left them as they were: `highlights` false), the count and
+    what else changed; not the whole workspace."""
     user = request.user
     card = None if annotation is None or gone else card_for(request, annotation.pk)
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
@@ -278,7 +279,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
             context["paired_card"] = card_for(request, card.counterpart_id)
-    if on_excerpt:
+    if on_excerpt and (highlights or new or gone):
         excerpt = root.excerpt
         on_excerpt = list(
             filters.apply(Annotation.objects.readable_by(user).roots().filter(excerpt=excerpt))
@@ -289,7 +290,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
     wording = None
-    if provision.text and (new or gone or not on_excerpt):
+    if provision.text and (new or gone or (highlights and not on_excerpt)):
         wording = wording_state(request, provision, filters)
         context["pages"] = wording["pages"]
         if not on_excerpt:
@@ -314,11 +315,19 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     return with_csrf(request, render(request, "annotations/changes.html", context))
 
 
-def card_changed(request, provision, filters, annotation):
+def highlight_state(pk):
+    """What the highlight of note `pk` shows of it, or picks it by: its tags (the first by name colours
+    it, a tag filter keeps it or not) and its visibility (a visibility filter). A write that leaves
+    these as they were leaves the highlights as they were."""
+    visibility = Annotation.objects.filter(pk=pk).values_list("visibility", flat=True).first()
+    return visibility, set(Annotation.tags.through.objects.filter(annotation_id=pk).values_list("tag_id", flat=True))
+
+
+def card_changed(request, provision, filters, annotation, *, highlights=True):
     """The HTMX answer to a write on one card: that card again (a reply's: its note's card, which
-    holds it), and the highlights out of band."""
+    holds it), and the highlights out of band if the write changed them (`highlights`)."""
     root = annotation.parent if annotation.parent_id else annotation
-    response = render_changes(request, provision, filters, main="card", annotation=root)
+    response = render_changes(request, provision, filters, main="card", annotation=root, highlights=highlights)
     if root.pk != annotation.pk:
         response = retarget(response, f"#annotation-{root.pk}")
     return response
@@ -507,6 +516,7 @@ def annotation_edit(request, pk):
     if not form.is_valid():
         return render_edit_form(request, annotation, form, provision, filters, status=422)
     data = form.cleaned_data
+    before = highlight_state(annotation.pk)
     try:
         writes.edit(
             annotation.pk, by=request.user, version=data["version"], body=data["body"], tags=list(data["tags"]),
@@ -527,7 +537,8 @@ def annotation_edit(request, pk):
     if not request.htmx:
         messages.success(request, "Annotation updated.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return announce(card_changed(request, provision, filters, annotation), "Changes saved.")
+    changed = highlight_state(annotation.pk) != before
+    return announce(card_changed(request, provision, filters, annotation, highlights=changed), "Changes saved.")
 
 
 @login_required
@@ -560,7 +571,8 @@ def annotation_reply(request, pk):
     if not request.htmx:
         messages.success(request, saved)
         return redirect(workspace_url(provision, filters) + f"#annotation-{reply.pk}")
-    return announce(card_changed(request, provision, filters, parent), saved)
+    # A reply has no highlight, and leaves its note's as it was.
+    return announce(card_changed(request, provision, filters, parent, highlights=False), saved)
 
 
 @login_required
@@ -612,6 +624,7 @@ def annotation_submit(request, pk):
     annotation = readable_annotation(request, pk)
     provision = home_provision(annotation)
     filters = Filters(request.GET)
+    before = highlight_state(annotation.pk)
     try:
         writes.submit(annotation.pk, by=request.user)
     except writes.Refused as refusal:
@@ -619,7 +632,9 @@ def annotation_submit(request, pk):
     if not request.htmx:
         messages.success(request, "Submitted for publication: a curator will review it.")
         return redirect(workspace_url(provision, filters) + f"#annotation-{annotation.pk}")
-    return announce(card_changed(request, provision, filters, annotation), "Submitted for publication: a curator will review it.")
+    changed = highlight_state(annotation.pk) != before
+    return announce(card_changed(request, provision, filters, annotation, highlights=changed),
+                    "Submitted for publication: a curator will review it.")
 
 
 @login_required

@@ -372,12 +372,13 @@ class WriteAnswerTests(WorkspaceTestCase):
         super().setUp()
         self.others = make_annotations(self.provision, self.other, 30)
 
-    def assert_only(self, response, *, cards):
+    def assert_only(self, response, *, cards, highlights=True):
         html = response.content.decode()
         self.assertNotIn('id="workspace-body"', html)
         self.assertEqual(sorted(int(pk) for pk in re.findall(r'<li id="annotation-(\d+)" class="card', html)), sorted(cards))
-        self.assertIn('<div id="wording" class="provision-text annotatable" data-target="provision" '
-                      f'data-text-version="{self.provision.text_version}" data-hx-swap-oob="true">', html)
+        wording = ('<div id="wording" class="provision-text annotatable" data-target="provision" '
+                   f'data-text-version="{self.provision.text_version}" data-hx-swap-oob="true">')
+        self.assertEqual(wording in html, highlights, "highlights sent" if not highlights else "highlights missing")
         return html
 
     def test_create_answers_with_a_fresh_form_the_new_card_and_the_highlights(self):
@@ -395,13 +396,25 @@ class WriteAnswerTests(WorkspaceTestCase):
         start = TEXT.index(QUOTE)
         note = writes.create(author=self.analyst, target=self.provision, start=start, end=start + len(QUOTE),
                              exact=QUOTE, body="First.")
-        edit = self.client.post(reverse("annotations:edit", args=[note.pk]),
-                                {"body": "Second.", "visibility": "team", "version": note.version}, headers=HTMX)
-        self.assertIn("Second.", self.assert_only(edit, cards=[note.pk]))
+        edit_url = reverse("annotations:edit", args=[note.pk])
+
+        def edit(query="", **fields):
+            data = {"body": "Second.", "visibility": "team", "version": Annotation.objects.get(pk=note.pk).version}
+            return self.client.post(edit_url + query, data | fields, headers=HTMX)
+
+        # The words alone changed: the card, and no highlights (they are as they were).
+        self.assertIn("Second.", self.assert_only(edit(), cards=[note.pk], highlights=False))
+        # A tag colours the highlight: the card and the highlights, in the tag's colour.
+        tagged = self.assert_only(edit(tags=[self.tag.pk]), cards=[note.pk])
+        self.assertIn(f'<mark class="hl depth-1 tag-{self.tag.slug}" data-annotations="{note.pk}">', tagged)
+        # Under a visibility filter, a note that leaves it takes its highlight with it.
+        filtered = self.assert_only(edit("?visibility=team", visibility="private", tags=[self.tag.pk]), cards=[note.pk])
+        self.assertNotIn(f'id="hl-{note.pk}"', filtered)
+        # Submitted, a private note becomes the team's: its visibility changed, the highlights go again.
         submit = self.client.post(reverse("annotations:submit", args=[note.pk]), headers=HTMX)
         self.assertIn("Awaiting review", self.assert_only(submit, cards=[note.pk]))
         reply = self.client.post(reverse("annotations:reply", args=[self.others[0].pk]), {"body": "Agreed."}, headers=HTMX)
-        self.assertIn("Agreed.", self.assert_only(reply, cards=[self.others[0].pk]))
+        self.assertIn("Agreed.", self.assert_only(reply, cards=[self.others[0].pk], highlights=False))
 
     def test_the_count_a_write_sends_is_the_pages_count(self):
         """The count an HTMX create or delete sends out of band is the one the page shows after it:
