@@ -1,9 +1,9 @@
-"""The key of each workspace card, from one light query: a digest of everything the card shows its viewer.
+"""The key of each annotation card, from one light query: a digest of everything the card shows its viewer.
 
-A card is rendered once per key and then comes from the "cards" cache (the workspace template's
-``{% cache … annotation.card_key %}``). Reading model instances with their tags, replies and
-translation pairs only to learn that a card is cached cost 36 ms for a page of 50 cards at
-100,000 annotations; the key needs only each note's row and, by correlated subqueries through
+A card is rendered once per key and then comes from the "cards" cache (the workspace's and the
+public pages' ``{% cache … annotation.card_key %}``). Reading model instances with their tags, replies and
+translation pairs only to learn that a card is cached cost 36 ms for a page of 50 workspace
+cards at 100,000 annotations; the key needs only each note's row and, by correlated subqueries through
 their indexes, the keys and versions of what hangs off it. Instances are then read for the cards
 the cache does not hold.
 
