@@ -23,8 +23,9 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from . import assessments
 from .models import Annotation, Tag
 
-# What a cached card needs outside its cached fragment (the <li> around it) and its key.
-CardRow = namedtuple("CardRow", "pk placement review card_key")
+# What a cached card needs outside its cached fragment (the <li> around it), its key and, once found in
+# the cache, the fragment itself (`cached_card`, else None).
+CardRow = namedtuple("CardRow", "pk placement review card_key cached_card", defaults=[None])
 
 
 def _text(name):
@@ -90,7 +91,8 @@ def _named(keys, vocabulary):
 
 
 # What a page needs of a public card the cache holds: where it goes, where its highlight is, its key.
-PublicCardRow = namedtuple("PublicCardRow", "pk provision_id excerpt_id start end card_key")
+PublicCardRow = namedtuple("PublicCardRow", "pk provision_id excerpt_id start end card_key cached_card",
+                           defaults=[None])
 
 
 def public_card_rows(annotations, roots):

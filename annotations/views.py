@@ -213,7 +213,8 @@ def workspace_context(request, provision, filters, **extra):
     context.update(extra)
     Annotation.describe_assessments(excerpt_annotations)
     for annotation in excerpt_annotations:
-        annotation.card_key = rows[annotation.pk].card_key
+        # No row: gone since it was read; its card is rendered as it was read, without the cache.
+        annotation.card_key = rows[annotation.pk].card_key if annotation.pk in rows else None
     return context
 
 
@@ -222,7 +223,10 @@ def cached_or_read(rows, visible, user):
     needs no more), a model instance with all the card shows where it does not."""
     fragment_keys = {pk: make_template_fragment_key("workspace-card", [row.card_key]) for pk, row in rows.items()}
     held = caches["cards"].get_many(list(fragment_keys.values()))
-    cards = {pk: row for pk, row in rows.items() if fragment_keys[pk] in held}
+    # The fragment itself goes with the row: looked up again while the page renders, it could have been
+    # evicted meanwhile (the cache is bounded in bytes, and this page's new cards go into it).
+    cards = {pk: row._replace(cached_card=mark_safe(held[fragment_keys[pk]]))
+             for pk, row in rows.items() if fragment_keys[pk] in held}
     missing = [pk for pk in rows if pk not in cards]
     if missing:
         read = list(visible.filter(pk__in=missing).for_panel(user))

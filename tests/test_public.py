@@ -1,6 +1,7 @@
 import json
 import time
 from io import StringIO
+from unittest import mock
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
@@ -336,6 +337,25 @@ class PublicCardCacheTests(TestCase):
                     self.assertNotIn("maritime", card)
                 else:
                     self.assertIn(shown, card)
+
+
+    def test_a_card_found_in_the_cache_is_shown_even_if_evicted_before_the_page_renders(self):
+        """The card cache is bounded in bytes and a page's new cards go into it while it renders: a card
+        the page found there is shown from what it found (a light row alone would be an empty card)."""
+        self.assertIn("First words", self.card())  # its card cached now
+        cards = caches["cards"]
+        found_then_evicted = cards.get_many
+
+        def get_many(keys):
+            found = found_then_evicted(keys)
+            cards.delete_many(list(found))  # evicted right after the page found them
+            return found
+
+        versioning.changed(versioning.SHARED)  # the page itself rendered again
+        with mock.patch.object(cards, "get_many", side_effect=get_many):
+            card = self.card()
+        self.assertIn("First words", card)
+        self.assertIn(">naval<", card)
 
 
 @override_settings(SITE_URL="https://glossa.example")

@@ -1,7 +1,9 @@
 import re
 import time
 from datetime import timedelta
+from unittest import mock
 
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
@@ -673,3 +675,21 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
                 answer = card_in(self.client.post(url, data(), headers=HTMX).content.decode())
                 for _ in range(2):  # rendered and cached, then from the cache
                     self.assertEqual(card_in(self.client.get(self.url).content.decode()), answer)
+
+    def test_a_card_found_in_the_cache_is_shown_even_if_evicted_before_the_page_renders(self):
+        """The cache is bounded in bytes, and a page's new cards go into it while it renders: a card the
+        page found there is shown from what it found, not looked up again (evicted meanwhile, a light
+        row would render an empty card)."""
+        self.assertIn("First words", self.card())  # cached now
+        cards = caches["cards"]
+        found_then_evicted = cards.get_many
+
+        def get_many(keys):
+            found = found_then_evicted(keys)
+            cards.delete_many(list(found))  # evicted right after the page found them
+            return found
+
+        with mock.patch.object(cards, "get_many", side_effect=get_many):
+            card = self.card()
+        self.assertIn("First words", card)
+        self.assertIn(">military-assistance<", card)

@@ -11,6 +11,7 @@ from django.db.models import F, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from . import akn_writing, comparing
@@ -179,7 +180,8 @@ def public_cards(annotations):
     if missing:
         model = annotations.model
         read = {card.pk: card for card in (
-            model.objects.filter(pk__in=missing).select_related("author", "language_version").prefetch_related(
+            # Through `annotations` again: one unpublished since its row was read is not read.
+            annotations.filter(pk__in=missing).order_by().select_related("author", "language_version").prefetch_related(
                 "tags",
                 Prefetch("replies", queryset=model.objects.published().select_related("author")
                          .order_by("created_at", "pk"), to_attr="public_replies"),
@@ -188,10 +190,13 @@ def public_cards(annotations):
         model.describe_assessments(list(read.values()))
     cards = []
     for row in rows:
-        card = read.get(row.pk, row)
-        if card is not row:
-            card.card_key = row.card_key
-        cards.append(card)
+        if row.pk in read:
+            read[row.pk].card_key = row.card_key
+            cards.append(read[row.pk])
+        elif fragment_keys[row.pk] in held:
+            # With its fragment: looked up again while the page renders, it could have been evicted.
+            cards.append(row._replace(cached_card=mark_safe(held[fragment_keys[row.pk]])))
+        # else: unpublished since its row was read; its card is not shown.
     return cards
 
 
