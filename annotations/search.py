@@ -538,7 +538,7 @@ def annotation_sets(user, scope):
     def parents(field):
         # The parent's column by its key, row by row: a join to the parent (F("parent__…")) made
         # PostgreSQL merge with the whole table's key index (57 ms at 100,000) for 2,400 replies.
-        return Subquery(Annotation.objects.filter(pk=OuterRef("parent_id")).values(field)[:1])
+        return Subquery(Annotation.objects.filter(pk=OuterRef("parent_id")).order_by().values(field)[:1])
 
     on_wording, on_excerpts = roots.filter(provision__isnull=False), roots.filter(excerpt__isnull=False)
     sets = {
