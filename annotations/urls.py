@@ -6,7 +6,6 @@ app_name = "annotations"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("tags.css", views.tag_styles, name="tag-styles"),
     path("tokens/", token_views.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", token_views.token_revoke, name="token-revoke"),
     path("annotations/<int:pk>/edit/", views.annotation_edit, name="edit"),

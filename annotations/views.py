@@ -14,7 +14,6 @@ from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import ValidationError
 from django.db.models import BigIntegerField, Count, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.middleware.csrf import get_token
@@ -653,11 +652,3 @@ def annotation_hide(request, pk):
         messages.success(request, "Annotation hidden. Curators can show it again in the admin.")
         return redirect(workspace_url(provision, filters))
     return announce(render_changes(request, provision, filters, annotation=annotation, gone=True), "Annotation hidden.")
-
-
-@login_required
-@require_GET
-def tag_styles(request):
-    """Tag colours as a stylesheet: the CSP allows no inline styles."""
-    rules = [f".tag-{tag.slug} {{ --tag-colour: {tag.colour}; }}" for tag in Tag.objects.only("slug", "colour")]
-    return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")

@@ -171,7 +171,7 @@ def encode_params(params):
 
 
 # The last segments that name a file, not a page: no slash after them.
-FILES = {"annotations.jsonld", "tags.css"}
+FILES = {"annotations.jsonld"}
 
 
 def send(client, call, resolve):

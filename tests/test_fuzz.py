@@ -131,10 +131,9 @@ class WorkspaceFuzzTests(World, TestCase):
         self.drive(role, Call(method, ("workspace", *path), query, htmx))
 
     @FUZZ
-    @given(role=roles, method=gets, htmx=htmx, query=filters, path=st.sampled_from([("workspace",),
-                                                                                  ("workspace", "tags.css")]))
-    def test_home_and_styles(self, role, method, htmx, query, path):
-        """The workspace's home and its tag stylesheet."""
+    @given(role=roles, method=gets, htmx=htmx, query=filters, path=st.just(("workspace",)))
+    def test_home(self, role, method, htmx, query, path):
+        """The workspace's home."""
         self.drive(role, Call(method, path, query, htmx))
 
     @FUZZ

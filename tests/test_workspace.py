@@ -76,6 +76,28 @@ class AccessTests(WorkspaceTestCase):
         self.assertContains(response, "data-hx-headers='{\"X-CSRFToken\": \"")
 
 
+class TagColourTests(WorkspaceTestCase):
+    def test_every_workspace_page_holds_the_tag_colours_under_its_nonce(self):
+        """Each tag's colour is a rule in the page's own <style>, whose nonce is the one the page's CSP
+        allows; a colour changed shows on the next page (nothing caches the rules)."""
+        note = make_annotation(self.provision, self.analyst, 0, 12, body="Tagged.", tags=[self.tag])
+        pages = [self.url, reverse("annotations:home"), reverse("annotations:edit", args=[note.pk]),
+                 reverse("annotations:reply", args=[note.pk])]
+        for colour in ("#cc3333", "#2255aa"):
+            Tag.objects.filter(pk=self.tag.pk).update(colour=colour)
+            for page in pages:
+                with self.subTest(page=page, colour=colour):
+                    response = self.client.get(page)
+                    self.assertEqual(response.status_code, 200)
+                    styles = re.findall(r'<style nonce="([^"]+)">(.*?)</style>', response.content.decode(), re.S)
+                    self.assertEqual(len(styles), 1)
+                    nonce, rules = styles[0]
+                    style_src = next(part for part in response["Content-Security-Policy"].split(";")
+                                     if part.strip().startswith("style-src"))
+                    self.assertIn(f"'nonce-{nonce}'", style_src.split())
+                    self.assertIn(f".tag-military-assistance {{ --tag-colour: {colour}; }}", rules)
+
+
 class CreateTests(WorkspaceTestCase):
     def test_plain_post_redirects(self):
         """Without JavaScript, a valid form posts and redirects to the new card."""

@@ -499,6 +499,15 @@ class CardTests(WorkspaceTestCase):
         self.assertEqual(self.marked_text(tagged.pk), TEXT[:12])
         expect(self.page.locator("form.filters select[name=tag]")).to_have_value("military-assistance")
 
+    def test_a_highlight_takes_its_tags_colour(self):
+        """The tag colours are the page's own rules, let through by the CSP nonce: a tagged highlight is
+        drawn in its tag's colour (a blocked rule leaves the fallback, and a console error fails the test)."""
+        tagged = make_annotation(self.provision, self.analyst, 0, 12, body="Tagged.", tags=[self.tag])
+        self.open_workspace()
+        colour = self.page.locator(f"#hl-{tagged.pk}").evaluate(
+            "mark => getComputedStyle(mark).getPropertyValue('--tag-colour').trim()")
+        self.assertEqual(colour, "#cc3333")
+
     def test_back_after_filtering_restores_the_whole_page(self):
         """Going back after a filter restores the unfiltered workspace, page chrome and all."""
         make_annotation(self.provision, self.analyst, 0, 12, body="Tagged.", tags=[self.tag])
