@@ -323,6 +323,30 @@ class VisibilityAndFilterTests(WorkspaceTestCase):
         self.assertNotContains(response, f'id="hl-{self.overlap.pk}"')
         self.assertEqual(response["Vary"].count("HX-Request"), 1)
 
+    def test_the_author_filter_lists_whose_notes_the_viewer_may_read_here(self):
+        """The author options: each author of a note the viewer may read on this wording or its
+        excerpts, once, by name, whatever filter is chosen; not the author of another's private note, of
+        a reply, or of a note elsewhere."""
+        excerpt = make_excerpt(make_source(body="The commentary on the article."), 4, 14)
+        link(excerpt, self.provision)
+        elsewhere = make_provision(self.treaty, number=5, text=TEXT)
+        writer, replier, away = make_user("zed"), make_user("quinn"), make_user("al")
+        annotation_row(excerpt=excerpt, author=writer, body="On the excerpt.", visibility="team", start=0, end=4,
+                       exact=excerpt.text[:4])
+        make_annotation(self.provision, make_user("xena"), 0, 4, body="Hers alone.", visibility="private")
+        annotation_row(parent=self.team, author=replier, body="A reply.", visibility="team")
+        make_annotation(elsewhere, away, 0, 4, body="Elsewhere.")
+
+        def options(viewer, **query):
+            self.client.force_login(viewer)
+            html = self.client.get(self.url, query).content.decode()
+            select = re.search(r'<select name="author">(.*?)</select>', html, re.S).group(1)
+            return re.findall(r"<option(?: selected)?>([^<]+)</option>", select)
+
+        self.assertEqual(options(self.analyst), ["ana", "bob", "zed"])
+        self.assertEqual(options(self.analyst, author="zed"), ["ana", "bob", "zed"])
+        self.assertEqual(options(self.other), ["bob", "zed"])
+
     def test_author_and_visibility_filters(self):
         """Author and visibility filters combine."""
         response = self.client.get(self.url, {"author": "bob", "visibility": "team"})
