@@ -200,6 +200,7 @@ def workspace_context(request, provision, filters, **extra):
         "adrift": adrift,
         "excerpts": excerpts,
         "tags": tags,
+        "tag_vocabulary": tags,  # the page's tag colours, from the tags read here (tag_colours.py)
         "authors": list(authors),
         "visibilities": Annotation.Visibility.choices,
         "filters": filters,

@@ -15,6 +15,10 @@ register = template.Library()
 
 
 @register.simple_tag
-def tag_colour_rules():
-    rules = [f".tag-{slug} {{ --tag-colour: {colour}; }}" for slug, colour in Tag.objects.values_list("slug", "colour")]
-    return mark_safe("\n".join(rules))
+def tag_colour_rules(vocabulary=None):
+    """A rule per tag; `vocabulary`, every tag, when the page has read them already (the workspace)."""
+    if vocabulary in (None, ""):  # "": a page with no such variable
+        pairs = Tag.objects.values_list("slug", "colour")
+    else:
+        pairs = [(tag.slug, tag.colour) for tag in vocabulary]
+    return mark_safe("\n".join(f".tag-{slug} {{ --tag-colour: {colour}; }}" for slug, colour in pairs))
