@@ -4,11 +4,12 @@ One function view serves each page and its HTMX fragment. Every form also works 
 post-and-redirect, so the workspace is usable without JavaScript.
 """
 
+from collections import namedtuple
+from functools import cache
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
-from collections import namedtuple
-
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import ValidationError
@@ -80,7 +81,10 @@ class Filters:
 
 
 def get_provision(treaty_slug, provision_slug):
-    return get_object_or_404(Provision.objects.select_related("treaty"), treaty__slug=treaty_slug, slug=provision_slug)
+    """The provision with its treaty and language versions: the form, the highlights and a write's
+    answer all ask for the versions, and read them once."""
+    provisions = Provision.objects.select_related("treaty").prefetch_related("language_versions")
+    return get_object_or_404(provisions, treaty__slug=treaty_slug, slug=provision_slug)
 
 
 def workspace_url(provision, filters=None):
@@ -276,9 +280,10 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         "can_hide": user.has_perm("annotations.hide_annotation"), "card_csrf": CARD_CSRF, "main": main,
         "annotation": card, "wording_html": None, "total": None,
     }
+    vocabulary = cache(lambda: list(Tag.objects.all()))  # read once, by the form and the highlights
     if main == "form":
         context["form"] = AnnotationForm(provision=provision, excerpts=(), versions=provision.language_versions.all(),
-                                         tags=list(Tag.objects.all()))
+                                         tags=vocabulary())
     if new and card is not None:
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
@@ -295,7 +300,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         context["excerpt"] = excerpt
     wording = None
     if provision.text and (new or gone or (highlights and not on_excerpt)):
-        wording = wording_state(request, provision, filters)
+        wording = wording_state(request, provision, filters, vocabulary())
         context["pages"] = wording["pages"]
         if not on_excerpt:
             context |= {"wording_html": wording["wording_html"], "versions": wording["versions"]}

@@ -142,6 +142,22 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
                 self.assertEqual(response.status_code, 302 if not headers else 200)
             self.assertEqual(len(scheme_reads(queries)), 1)
 
+    def test_a_create_reads_the_vocabulary_and_the_language_versions_once(self):
+        """The bound form, the fresh form and the highlights of a create's answer share one read of the
+        tag vocabulary and one of the provision's language versions, with and without HTMX."""
+        LanguageVersion.objects.create(provision=self.provision, language="ru", text="Стороны консультируются.")
+        start = TEXT.index(WORDS)
+        for headers in ({}, HTMX):
+            with self.subTest(htmx=bool(headers)), CaptureQueriesContext(connection) as queries:
+                response = self.client.post(self.create_url, {"exact": WORDS, "start": start, "end": start + len(WORDS),
+                                                              "body": "A note.", "visibility": "team"}, headers=headers)
+                self.assertEqual(response.status_code, 302 if not headers else 200)
+            sql = [query["sql"] for query in queries.captured_queries]
+            self.assertEqual(len([q for q in sql if 'FROM "treaty_app_languageversion"' in q]), 1)
+            vocabulary = [q for q in sql if q.startswith('SELECT "annotations_tag"."id", "annotations_tag"."name"')
+                          and "WHERE" not in q]
+            self.assertEqual(len(vocabulary), 1 if headers else 0)
+
     def test_a_change_to_the_scheme_within_a_request_is_read(self):
         # What request_started and request_finished call (sending those signals here would also close
         # the test's database connection, as Django does at the end of a real request).
