@@ -20,11 +20,12 @@ class AnnotationsConfig(AppConfig):
         from treaty_app import versioning
         from treaty_app.signals import wording_changed
 
-        from . import assessments
+        from . import assessments, stored_tags
         from .models import Annotation, AssessmentField, AssessmentValue, Tag
         from .reanchoring import on_wording_changed
 
         wording_changed.connect(on_wording_changed, dispatch_uid="annotations.reanchor")
+        stored_tags.connect()
         pre_save.connect(_no_history_for_fixture_rows, sender=Annotation, dispatch_uid="annotations.fixture-history")
         # Tag names and colours show on every page that shows a tagged annotation.
         versioning.watch(Tag, lambda tag: [versioning.SHARED])

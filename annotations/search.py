@@ -445,13 +445,14 @@ def matches_query(matched, columns, parts, groupings):
     given, then a ``GROUP BY`` for each facet grouping. Rows are (what, key, value).
 
     columns names what each matching row carries besides its key ``m.id`` (``{"prov": "provision_id"}``);
-    groupings maps a facet to (its key's SQL, a join or "") over ``m``. The matches are found once (a
+    groupings maps a facet to (its key's SQL, the rows it counts: ``m``, ``m`` with a join, or any FROM
+    clause over ``m``). The matches are found once (a
     materialised common table expression), whatever the number of parts."""
     names = {f"facet_{name}": F(path) for name, path in {"id": "pk", **columns}.items()}
     sql, params = matched.annotate(**names).values_list(*names).order_by().query.sql_with_params()
     parts = list(parts) + [
-        (f"SELECT %s, {key}, COUNT(*) FROM m {join} GROUP BY {key}", [facet])
-        for facet, (key, join) in groupings.items()
+        (f"SELECT %s, {key}, COUNT(*) FROM {counted} GROUP BY {key}", [facet])
+        for facet, (key, counted) in groupings.items()
     ]
     statement = f"WITH m ({', '.join(['id', *columns])}) AS MATERIALIZED ({sql}) " + " UNION ALL ".join(
         part for part, _ in parts
@@ -767,17 +768,25 @@ def facet_groupings(kind, names):
     if kind in ("excerpt", "excerpt-notes", "excerpt-replies"):
         columns["exc"] = "pk" if kind == "excerpt" else "group_excerpt_id"
         if "provision" in names:
-            groupings["provision"] = ("l.provision_id", _links_join())
+            groupings["provision"] = ("l.provision_id", f"m {_links_join()}")
         if "source" in names:
             columns["src"] = {"excerpt": "source_id", "excerpt-notes": "excerpt__source_id"}.get(
                 kind, "parent__excerpt__source_id"
             )
-            groupings["source"] = ("m.src", "")
+            groupings["source"] = ("m.src", "m")
     elif "provision" in names:
         columns["prov"] = {"wording": "pk", "version": "provision_id"}.get(kind, "group_provision_id")
-        groupings["provision"] = ("m.prov", "")
+        groupings["provision"] = ("m.prov", "m")
     if "tag" in names and kind not in ("wording", "version", "excerpt"):
-        groupings["tag"] = ("t.tag_id", _tags_join())
+        if uses_full_text():
+            # The matches' tags from their own rows (stored_tags.py), joined into one list and split
+            # once: a join to the tag table merged every one of its rows with the matches (17-41 ms
+            # for 26,000 matches among 270,000 tag rows), and splitting row by row cost 20 ms.
+            columns["tags"] = "tag_keys"
+            groupings["tag"] = ("t.tag_id::int", "unnest(string_to_array("
+                                "(SELECT string_agg(m.tags, ',') FROM m WHERE m.tags <> ''), ',')) AS t(tag_id)")
+        else:
+            groupings["tag"] = ("t.tag_id", f"m {_tags_join()}")
     return columns, groupings
 
 

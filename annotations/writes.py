@@ -166,6 +166,32 @@ def _set_tags(annotation, field, tags):
         del annotation.skip_history_when_saving
 
 
+def tag_keys_of(tag_ids):
+    """The stored form of a note's tag keys (Annotation.tag_keys): ascending, joined by commas."""
+    return ",".join(str(pk) for pk in sorted(set(tag_ids)))
+
+
+def store_tag_keys(annotation_ids):
+    """Write the stored tag keys of these notes from their tags as the database holds them; {pk: keys}.
+    stored_tags.py calls it after every change of a note's tags."""
+    ids = set(annotation_ids)
+    if not ids:
+        return {}
+    tags = {pk: [] for pk in ids}
+    for annotation_id, tag_id in Annotation.tags.through.objects.filter(annotation_id__in=ids).values_list(
+        "annotation_id", "tag_id"
+    ):
+        tags[annotation_id].append(tag_id)
+    written = {pk: tag_keys_of(tag_ids) for pk, tag_ids in tags.items()}
+    if len(written) == 1:
+        [(pk, keys)] = written.items()
+        Annotation.objects.filter(pk=pk).update(tag_keys=keys)
+    else:
+        rows = [Annotation(pk=pk, tag_keys=keys) for pk, keys in written.items()]
+        Annotation.objects.bulk_update(rows, ["tag_keys"], batch_size=500)
+    return written
+
+
 def _record(rows, *, by, reason, created=False):
     """One history record per row, from the row as saved, with its tags as they are now."""
     if not rows:
@@ -786,6 +812,8 @@ def insert_imported(rows, *, tags, revision_tags=None, by=None, reason="Imported
         if not row.original_exact:
             row.original_exact, row.original_text_version = row.exact, row.text_version
     modified = {row.pk: row.updated_at for row in rows}
+    for row in rows:  # their tag rows are bulk-inserted below, which no signal sees (stored_tags.py)
+        row.tag_keys = tag_keys_of(tag.pk for tag in tags.get(row.pk, ()))
     Annotation.objects.bulk_create(rows)
     for field, by_pk in (("tags", tags), ("revision_tags", revision_tags or {})):
         through = getattr(Annotation, field).through

@@ -165,6 +165,7 @@ def build(spec, log=print):
     from django.utils import timezone
 
     from annotations.anchoring import quote_selector
+    from annotations import writes
     from annotations.models import Annotation, Tag
     from annotations.sanitize import render_markdown
     from treaty_app.importing import load_corpus
@@ -262,10 +263,13 @@ def build(spec, log=print):
         batch = []
 
         def flush(rows):
+            chosen = [rng.sample(tags, rng.randint(2, 4)) for _ in rows]
+            for row, its_tags in zip(rows, chosen):  # the tag rows below are bulk-inserted: no signal
+                row.tag_keys = writes.tag_keys_of(tag.pk for tag in its_tags)
             made = Annotation.objects.bulk_create(rows, batch_size=2000)
             links = []
-            for annotation in made:
-                for tag in rng.sample(tags, rng.randint(2, 4)):
+            for annotation, its_tags in zip(made, chosen):
+                for tag in its_tags:
                     links.append(through(annotation_id=annotation.pk, tag_id=tag.pk))
             through.objects.bulk_create(links, batch_size=5000)
             return made
