@@ -239,7 +239,7 @@ class AnnotationForm(NoteFields):
     def __init__(self, *args, provision, excerpts=(), versions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.provision = provision
-        self.excerpts = {excerpt.pk: excerpt for excerpt in excerpts}
+        self.excerpts = excerpts  # read only when a note is made on one (clean)
         self.versions = {version.language: version for version in versions}
         if not self.versions:
             del self.fields["counterpart"]
@@ -262,7 +262,7 @@ class AnnotationForm(NoteFields):
         target = self.versions.get(cleaned.get("language")) or self.provision
         text = target.text
         if cleaned.get("excerpt") is not None:
-            target = self.excerpts.get(cleaned["excerpt"])
+            target = next((excerpt for excerpt in self.excerpts if excerpt.pk == cleaned["excerpt"]), None)
             if target is None:
                 raise ValidationError("That commentary excerpt is not shown beside this provision.", code="bad_target")
             text = target.text

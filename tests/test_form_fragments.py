@@ -144,7 +144,8 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
 
     def test_a_create_reads_the_vocabulary_and_the_language_versions_once(self):
         """The bound form, the fresh form and the highlights of a create's answer share one read of the
-        tag vocabulary and one of the provision's language versions, with and without HTMX."""
+        tag vocabulary and one of the provision's language versions, with and without HTMX; a note on
+        the wording reads no commentary excerpt."""
         LanguageVersion.objects.create(provision=self.provision, language="ru", text="Стороны консультируются.")
         start = TEXT.index(WORDS)
         for headers in ({}, HTMX):
@@ -157,6 +158,8 @@ class SchemeOncePerRequestTests(FormFragmentTestCase):
             vocabulary = [q for q in sql if q.startswith('SELECT "annotations_tag"."id", "annotations_tag"."name"')
                           and "WHERE" not in q]
             self.assertEqual(len(vocabulary), 1 if headers else 0)
+            # A note on the wording reads no excerpt: the form looks one up only for a note on it.
+            self.assertEqual([q for q in sql if q.startswith('SELECT "treaty_app_excerpt"')], [])
 
     def test_a_change_to_the_scheme_within_a_request_is_read(self):
         # What request_started and request_finished call (sending those signals here would also close
