@@ -46,10 +46,10 @@ def _joined(rows, group, *parts):
     return Subquery(rows.order_by().values(group).annotate(joined=StringAgg(row, Value(ROW))).values("joined"))
 
 
-def card_rows(annotations, user, *, can_hide, filters, tags):
+def card_rows(annotations, user, *, can_hide, filters, tags, here):
     """{pk: CardRow} of the queryset `annotations` as workspace cards show them to `user` (who may
-    hide others' notes if `can_hide`, through `filters`, whose query their links keep); `tags` is
-    the tag vocabulary."""
+    hide others' notes if `can_hide`, through `filters`, whose query their links keep) on the
+    workspace at the URL `here`, which their tag links name; `tags` is the tag vocabulary."""
     readable = Annotation.objects.readable_by(user)
     replies = _joined(readable.filter(parent=OuterRef("pk")), "parent", "pk", "version", "author_id", "author__username")
     counterpart = _joined(readable.filter(pk=OuterRef("counterpart_id")), "pk", "pk", "version", "language_version_id")
@@ -70,7 +70,7 @@ def card_rows(annotations, user, *, can_hide, filters, tags):
         shown = [
             pk, version, author_name, _named(tag_keys, vocabulary), _named(revision_tag_keys, vocabulary),
             [(*reply[:2], reply[3], reply[2] == str(user.pk)) for reply in _split(reply_keys)],
-            author_id == user.pk, can_hide, filters.query,
+            author_id == user.pk, can_hide, filters.query, here,
             assessments.describe(assessment or {}, known), assessments.describe(revision_assessment or {}, known),
             _split(counterpart_key) + _split(counterpart_keys),
         ]

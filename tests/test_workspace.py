@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from annotations import writes
 from annotations.models import Annotation, AssessmentField, AssessmentValue, Tag
-from treaty_app.models import ExcerptLink, LanguageVersion
+from treaty_app.models import ExcerptLink, LanguageVersion, Provision
 
 from .factories import annotation_row, link, make_annotation, make_annotations, make_excerpt, make_provision, make_source, make_treaty, make_user
 from .pagetext import WORDING, WORDING_SPANS, text_content
@@ -687,6 +687,16 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
                     self.assertIn(shown, card)
                 if gone is not None:
                     self.assertNotIn(gone, card)
+
+    def test_a_card_links_to_the_workspace_it_is_shown_on(self):
+        """A card's tag links name its workspace's URL: once the provision's slug changes, the card
+        cached under the old URL is not shown on the new one."""
+        self.assertIn(f'href="{self.url}?tag=military-assistance"', self.card())
+        Provision.objects.filter(pk=self.provision.pk).update(slug="art-4-bis")
+        url = reverse("annotations:workspace", args=["t", "art-4-bis"])
+        html = self.client.get(url).content.decode()
+        self.assertIn(f'href="{url}?tag=military-assistance"', html)
+        self.assertNotIn(f'href="{self.url}?tag=', html)
 
     def test_a_card_shows_each_viewer_their_own_actions(self):
         """The author's card has Edit and Delete, another analyst's has neither, a curator's has Hide,
