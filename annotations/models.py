@@ -359,7 +359,9 @@ class Annotation(models.Model):
     )
 
     objects = AnnotationQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[tags, revision_tags], excluded_fields=["body_html", "revision_body_html", "tag_keys"])
+    history = HistoricalRecords(
+        m2m_fields=[tags, revision_tags], excluded_fields=["body_html", "revision_body_html", "tag_keys"]
+    )
 
     class Meta:
         ordering = ["provision", "start", "pk"]

@@ -446,8 +446,8 @@ def matches_query(matched, columns, parts, groupings):
 
     columns names what each matching row carries besides its key ``m.id`` (``{"prov": "provision_id"}``);
     groupings maps a facet to (its key's SQL, the rows it counts: ``m``, ``m`` with a join, or any FROM
-    clause over ``m``). The matches are found once (a
-    materialised common table expression), whatever the number of parts."""
+    clause over ``m``). The matches are found once (a materialised common table expression), whatever
+    the number of parts."""
     names = {f"facet_{name}": F(path) for name, path in {"id": "pk", **columns}.items()}
     sql, params = matched.annotate(**names).values_list(*names).order_by().query.sql_with_params()
     parts = list(parts) + [

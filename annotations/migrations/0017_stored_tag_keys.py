@@ -8,7 +8,8 @@ def fill(apps, schema_editor):
     Annotation = apps.get_model("annotations", "Annotation")
     through = Annotation.tags.through
     keys = {}
-    for annotation_id, tag_id in through.objects.order_by("annotation_id", "tag_id").values_list("annotation_id", "tag_id"):
+    pairs = through.objects.order_by("annotation_id", "tag_id").values_list("annotation_id", "tag_id")
+    for annotation_id, tag_id in pairs:
         keys.setdefault(annotation_id, []).append(str(tag_id))
     rows = [Annotation(pk=pk, tag_keys=",".join(tag_ids)) for pk, tag_ids in keys.items()]
     Annotation.objects.bulk_update(rows, ["tag_keys"], batch_size=500)
