@@ -166,10 +166,11 @@ def workspace_context(request, provision, filters, **extra):
     excerpt_annotations = list(
         filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).order_by("start", "pk")
     )
+    here = workspace_url(provision)
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
     rows = card_rows(
         visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
-        can_hide=can_hide, filters=filters, tags=tags, here=workspace_url(provision),
+        can_hide=can_hide, filters=filters, tags=tags, here=here,
     )
     shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
@@ -191,7 +192,7 @@ def workspace_context(request, provision, filters, **extra):
     context = {
         "treaty": provision.treaty,
         "provision": provision,
-        "here": workspace_url(provision),
+        "here": here,
         # Cards build their action URLs on this prefix: reversing six URLs per card costs more than
         # the rest of the page once there are a thousand cards.
         "annotation_root": reverse("annotations:edit", args=[0]).removesuffix("0/edit/"),

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    """Every note's tag keys from its tags, as stored_tags.refresh writes them (ascending, commas)."""
+    """Every note's tag keys from its tags, as writes.store_tag_keys writes them (ascending, commas)."""
     Annotation = apps.get_model("annotations", "Annotation")
     through = Annotation.tags.through
     keys = {}
