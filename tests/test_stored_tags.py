@@ -2,20 +2,23 @@
 
 import importlib
 import io
+import json
 import tempfile
 from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.core import serializers
 from django.core.management import call_command
 from django.test import TestCase, TransactionTestCase
 from django.urls import reverse
 
-from annotations import writes
-from annotations.models import Annotation, Tag
+from annotations import tokens, writes
+from annotations.models import Annotation, ApiToken, Tag
 from annotations.roles import grant_role_permissions
 from treaty_app.importing import load_corpus
 from treaty_app.models import Provision
+from treaty_app.site import site_url
 
 from .factories import make_annotation, make_provision, make_treaty, make_user
 
@@ -110,6 +113,50 @@ class ThroughCurationTests(StoredTagKeysTestCase):
         self.aid.annotations.clear()
         self.assert_stored()
         self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, str(self.law.pk))
+
+
+class ThroughTheAdminFormsTheApiAndFixturesTests(StoredTagKeysTestCase):
+    def setUp(self):
+        self.note = writes.create(author=self.ana, target=self.provision, body="A note.", tags=[self.war],
+                                  **self.words("military"))
+
+    def test_the_admin_change_form_and_its_history_revert(self):
+        self.client.force_login(self.cora)
+        change = reverse("admin:annotations_annotation_change", args=[self.note.pk])
+        self.client.post(change, {"tags": [self.aid.pk, self.law.pk], "_save": "Save"})
+        self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, writes.tag_keys_of([self.aid.pk, self.law.pk]))
+        self.assert_stored()
+        first = Annotation.objects.get(pk=self.note.pk).history.earliest("history_date")
+        revert = reverse("admin:annotations_annotation_simple_history", args=[self.note.pk, first.pk])
+        self.client.post(revert, {"visibility": "team", "tags": [], "_save": "Save"})
+        self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, str(self.war.pk))
+        self.assert_stored()
+
+    def test_a_note_made_through_the_annotation_protocol(self):
+        secret = tokens.issue(self.ana, name="script", scope=ApiToken.Scope.WRITE)[1]
+        document = {
+            "@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+            "body": [{"type": "TextualBody", "value": "Why.", "format": "text/markdown", "purpose": "commenting"},
+                     {"type": "TextualBody", "value": "law", "purpose": "tagging"}],
+            "target": {"source": f"{site_url()}/treaties/t/art-4/",
+                       "selector": [{"type": "TextQuoteSelector", "exact": "assistance"}]},
+        }
+        response = self.client.post("/annotations/", json.dumps(document), HTTP_AUTHORIZATION=f"Bearer {secret}",
+                                    content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"')
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertEqual(Annotation.objects.latest("pk").tag_keys, str(self.law.pk))
+        self.assert_stored()
+
+    def test_a_fixture_loaded_with_stale_keys(self):
+        fixture = json.loads(serializers.serialize("json", [self.note]))
+        fixture[0]["fields"]["tag_keys"] = "999"
+        Annotation.objects.filter(pk=self.note.pk).delete()
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "note.json"
+            path.write_text(json.dumps(fixture))
+            call_command("loaddata", str(path), verbosity=0)
+        self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, str(self.war.pk))
+        self.assert_stored()
 
 
 class ThroughImportTests(TransactionTestCase):
