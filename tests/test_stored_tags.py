@@ -132,6 +132,16 @@ class ThroughTheAdminFormsTheApiAndFixturesTests(StoredTagKeysTestCase):
         self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, str(self.war.pk))
         self.assert_stored()
 
+    def test_a_revision_published_by_the_admin_action(self):
+        writes.submit(self.note.pk, by=self.ana)
+        writes.publish(Annotation.objects.filter(pk=self.note.pk), curator=self.cora)
+        writes.edit(self.note.pk, by=self.ana, version=None, body="Revised.", tags=[self.aid])  # a pending revision
+        self.client.force_login(self.cora)
+        self.client.post(reverse("admin:annotations_annotation_changelist"),
+                         {"action": "publish", "_selected_action": [self.note.pk]})
+        self.assertEqual(Annotation.objects.get(pk=self.note.pk).tag_keys, str(self.aid.pk))
+        self.assert_stored()
+
     def test_a_note_made_through_the_annotation_protocol(self):
         secret = tokens.issue(self.ana, name="script", scope=ApiToken.Scope.WRITE)[1]
         document = {

@@ -184,6 +184,24 @@ class CreateTests(WorkspaceTestCase):
         self.assertEqual((annotation.excerpt, annotation.provision), (excerpt, None))
         self.assertContains(response, f'id="hl-{annotation.pk}"')
 
+    def test_a_note_on_an_excerpt_not_beside_the_provision_is_refused(self):
+        """An excerpt with no approved link to this provision (proposed, or linked elsewhere) or no excerpt
+        at all: 422 with the reason, with HTMX and without, and nothing saved."""
+        source = make_source("A claim that Article 4 means automatic intervention.")
+        proposed, elsewhere = make_excerpt(source, 0, len(source.body)), make_excerpt(source, 2, len(source.body))
+        link(proposed, self.provision, state=ExcerptLink.State.PROPOSED)
+        link(elsewhere, make_provision(self.treaty, number=5, text=TEXT))
+        start = source.body.index("automatic intervention")
+        for excerpt_id in (proposed.pk, elsewhere.pk, elsewhere.pk + 1000):
+            for headers in (HTMX, {}):
+                with self.subTest(excerpt=excerpt_id, htmx=bool(headers)):
+                    data = {"exact": "automatic intervention", "start": start, "end": start + 22,
+                            "excerpt": excerpt_id, "body": "Disputed.", "visibility": "team"}
+                    response = self.client.post(self.create_url, data, headers=headers)
+                    self.assertContains(response, "That commentary excerpt is not shown beside this provision.",
+                                        status_code=422)
+        self.assertFalse(Annotation.objects.exists())
+
     def test_wording_and_excerpt_elements_hold_the_stored_text(self):
         """#wording and #excerpt-<pk> have the provision's and the excerpt's text as their text, highlights
         and numbered markers included, so that workspace.js counts offsets in the string the server checks."""
