@@ -373,6 +373,9 @@ class Annotation(models.Model):
             models.Index(fields=["provision", "visibility"], name="annotation_prov_visibility"),
             # The review queue's order (the admin's changelist): its first page read from the index.
             models.Index(fields=["-submitted_at", "-created_at"], name="annotation_review_order"),
+            # Who wrote on a provision (the workspace's author filter): one probe of this index per user,
+            # however many notes the provision has.
+            models.Index(fields=["provision", "author"], name="annotation_prov_author"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import ValidationError
-from django.db.models import BigIntegerField, Count, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -182,9 +182,12 @@ def workspace_context(request, provision, filters, **extra):
     for excerpt in excerpts:
         excerpt.html = marked_pieces(excerpt.text, by_excerpt.get(excerpt.pk, []), anchors=True, colours=True)[0]
 
-    # The authors' keys first, then their names: a DISTINCT over the join to users cost 8 ms at 10,000.
+    # Each user asked whether they wrote a note here, by the (provision, author) index: flat in N. Reading
+    # the notes' authors instead cost 2 to 7 ms at 2,000 to 10,000 notes (PostgreSQL probed the notes per
+    # user through a bitmap AND of two indexes, or sorted all of them).
+    notes_by = visible.filter(author=OuterRef("pk"))
     authors = get_user_model().objects.filter(
-        pk__in=visible.filter(Q(provision=provision) | Q(excerpt__in=excerpts)).values("author_id")
+        Exists(notes_by.filter(provision=provision)) | Exists(notes_by.filter(excerpt__in=excerpts))
     ).order_by("username").values_list("username", flat=True)
     recently_deleted = Annotation.objects.filter(
         author=user, deleted_by=user, deleted_at__gte=timezone.now() - UNDO_WINDOW

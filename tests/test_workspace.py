@@ -344,7 +344,7 @@ class VisibilityAndFilterTests(WorkspaceTestCase):
     def test_the_author_filter_lists_whose_notes_the_viewer_may_read_here(self):
         """The author options: each author of a note the viewer may read on this wording or its
         excerpts, once, by name, whatever filter is chosen; not the author of another's private note, of
-        a reply, or of a note elsewhere."""
+        a deleted or hidden note, of a reply, or of a note elsewhere."""
         excerpt = make_excerpt(make_source(body="The commentary on the article."), 4, 14)
         link(excerpt, self.provision)
         elsewhere = make_provision(self.treaty, number=5, text=TEXT)
@@ -354,6 +354,8 @@ class VisibilityAndFilterTests(WorkspaceTestCase):
         make_annotation(self.provision, make_user("xena"), 0, 4, body="Hers alone.", visibility="private")
         annotation_row(parent=self.team, author=replier, body="A reply.", visibility="team")
         make_annotation(elsewhere, away, 0, 4, body="Elsewhere.")
+        make_annotation(self.provision, make_user("dee"), 0, 4, body="Deleted.", deleted_at=timezone.now())
+        make_annotation(self.provision, make_user("hal"), 0, 4, body="Hidden.", hidden_at=timezone.now())
 
         def options(viewer, **query):
             self.client.force_login(viewer)
