@@ -23,9 +23,9 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from . import assessments
 from .models import Annotation, Tag
 
-# What a cached card needs outside its cached fragment (the <li> around it), its key and, once found in
-# the cache, the fragment itself (`cached_card`, else None).
-CardRow = namedtuple("CardRow", "pk placement review card_key cached_card", defaults=[None])
+# A workspace card by its key and, once found in the cache, the fragment itself (`cached_card`, else
+# None): the whole <li>, so a page shows a cached card without rendering anything of it.
+CardRow = namedtuple("CardRow", "pk card_key cached_card", defaults=[None])
 
 
 def _text(name):
@@ -68,14 +68,14 @@ def card_rows(annotations, user, *, can_hide, filters, tags, here):
     for (pk, version, placement, review, author_id, author_name, assessment, revision_assessment, tag_keys,
          revision_tag_keys, reply_keys, counterpart_key, counterpart_keys) in rows:
         shown = [
-            pk, version, author_name, _named(tag_keys, vocabulary), _named(revision_tag_keys, vocabulary),
+            pk, version, placement, review, author_name, _named(tag_keys, vocabulary), _named(revision_tag_keys, vocabulary),
             [(*reply[:2], reply[3], reply[2] == str(user.pk)) for reply in _split(reply_keys)],
             author_id == user.pk, can_hide, filters.query, here,
             assessments.describe(assessment or {}, known), assessments.describe(revision_assessment or {}, known),
             _split(counterpart_key) + _split(counterpart_keys),
         ]
         key = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
-        found[pk] = CardRow(pk, placement, review, key)
+        found[pk] = CardRow(pk, key)
     return found
 
 

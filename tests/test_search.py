@@ -370,6 +370,7 @@ class FilterTests(SearchTestCase):
         ]
         for option in options:
             self.assertContains(response, option, html=True)
+        self.assertContains(self.search("armed", tag="naval"), '<option value="naval" selected>Naval</option>', html=True)
 
 
 class FacetTests(SearchTestCase):

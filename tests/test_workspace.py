@@ -367,6 +367,20 @@ class VisibilityAndFilterTests(WorkspaceTestCase):
         self.assertEqual(options(self.analyst, author="zed"), ["ana", "bob", "zed"])
         self.assertEqual(options(self.other), ["bob", "zed"])
 
+    def test_the_tag_filter_lists_every_tag_by_name_with_the_chosen_one_selected(self):
+        """The tag options: every tag of the vocabulary, by name, its slug the value, its name escaped,
+        the filtered one (and only it) selected."""
+        Tag.objects.create(name="aid & arms <sic>", slug="aid-arms", colour="#123456")
+
+        def options(**query):
+            html = self.client.get(self.url, query).content.decode()
+            return re.search(r'<select name="tag">(.*?)</select>', html, re.S).group(1)
+
+        self.assertEqual(options(), '<option value="">any</option><option value="aid-arms">aid &amp; arms &lt;sic&gt;'
+                                    '</option><option value="military-assistance">military-assistance</option>')
+        self.assertEqual(options(tag="aid-arms").count(" selected"), 1)
+        self.assertIn('<option value="aid-arms" selected>aid &amp; arms', options(tag="aid-arms"))
+
     def test_author_and_visibility_filters(self):
         """Author and visibility filters combine."""
         response = self.client.get(self.url, {"author": "bob", "visibility": "team"})
@@ -698,6 +712,12 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
             ("paired with a note on the Russian", pair, "Стороны", None),
             ("the pair deleted", delete_pair, None, "Стороны"),
             ("tags corrected in the admin", retag_in_admin, None, ">armed attack<"),
+            # The cached fragment is the whole <li>, whose class tells the review state: a change of it
+            # that moves no version (a queryset update) still shows, the key holding the state itself.
+            ("review state changed", lambda: Annotation.objects.filter(pk=self.note.pk).update(review="submitted"),
+             'class="card state-submitted"', 'class="card state-draft"'),
+            ("placement changed", lambda: Annotation.objects.filter(pk=self.note.pk).update(placement="fuzzy"),
+             "Re-anchored after a wording change", None),
         ]
         for label, change, shown, gone in steps:
             with self.subTest(label):
