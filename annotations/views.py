@@ -170,7 +170,7 @@ def workspace_context(request, provision, filters, **extra):
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
     rows = card_rows(
         visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
-        can_hide=can_hide, filters=filters, tags=tags, here=here,
+        can_hide=can_hide, filters=filters, tags=tags, here=here, readable=visible,
     )
     shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
