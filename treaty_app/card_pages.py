@@ -21,6 +21,7 @@ class CardPages:
         self.last = max(1, -(-len(self.keys) // size))
         self.number = self._number(raw_page)
         self.index = {key: position for position, key in enumerate(self.keys)}
+        self._queries = {}
         start = (self.number - 1) * size
         self.shown = self.keys[start : start + size]
         self.first_shown = start + 1 if self.shown else 0
@@ -44,8 +45,11 @@ class CardPages:
         return f"{self.query(page)}#annotation-{key}"
 
     def query(self, number):
-        parts = [part for part in (self.keep, f"{self.param}={number}" if number > 1 else "") if part]
-        return "?" + "&".join(parts)
+        # Asked once per highlight (the links of those whose cards are elsewhere): made once per page.
+        if number not in self._queries:
+            parts = [part for part in (self.keep, f"{self.param}={number}" if number > 1 else "") if part]
+            self._queries[number] = "?" + "&".join(parts)
+        return self._queries[number]
 
     def range_of(self, number):
         """“51–100”: the annotations page `number` shows, counted from 1."""
