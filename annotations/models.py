@@ -203,23 +203,28 @@ class AnnotationQuerySet(models.QuerySet):
 
         return public_card_rows(self, roots)
 
-    def for_panel(self, user):
+    def for_panel(self, user, readable=None):
         """Everything an annotation card shows `user`, fetched up front: the query count does not grow
-        with rows. The replies are those `user` may read, in order."""
+        with rows. The replies are those `user` may read, in order. `readable`: ``readable_by(user)``,
+        when the caller has it (building the rule again was a millisecond a card answer spent twice)."""
+        if readable is None:
+            readable = Annotation.objects.readable_by(user)
         return self.select_related("author").prefetch_related(
             "tags", "revision_tags",
             Prefetch(
                 "replies",
-                queryset=Annotation.objects.readable_by(user).select_related("author").prefetch_related(
-                    "revision_tags").order_by("created_at", "pk"),
+                queryset=readable.select_related("author").prefetch_related("revision_tags").order_by("created_at", "pk"),
                 to_attr="live_replies",
             ),
-        ).with_pairs(user)
+        ).with_pairs(user, readable)
 
-    def with_pairs(self, user):
+    def with_pairs(self, user, readable=None):
         """Each annotation's translation pairs that `user` may read (`Annotation.pairs`): its counterpart
-        and the notes that name it as theirs, in two queries whatever the number of rows."""
-        readable = Annotation.objects.readable_by(user).select_related("language_version")
+        and the notes that name it as theirs, in two queries whatever the number of rows. `readable`:
+        ``readable_by(user)``, when the caller has it."""
+        if readable is None:
+            readable = Annotation.objects.readable_by(user)
+        readable = readable.select_related("language_version")
         return self.prefetch_related(
             Prefetch("counterpart", queryset=readable, to_attr="readable_counterpart"),
             Prefetch("counterparts", queryset=readable.order_by("pk"), to_attr="readable_counterparts"),

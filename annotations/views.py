@@ -113,10 +113,12 @@ def first_tag(keys, rank):
     return min(ranked)[1] if ranked else None
 
 
-def wording_state(request, provision, filters, tags=None):
+def wording_state(request, provision, filters, tags=None, visible=None):
     """The highlights of the wording as `request.user` sees them, with the pages of their cards: what
-    the workspace draws, and what an HTMX write sends again out of band."""
-    visible = Annotation.objects.readable_by(request.user)
+    the workspace draws, and what an HTMX write sends again out of band. `tags`: the vocabulary, and
+    `visible`: ``readable_by(request.user)``, when the caller has read or built them."""
+    if visible is None:
+        visible = Annotation.objects.readable_by(request.user)
     # The provision's own wording first, then each language version's: one query for all of them.
     on_provision = visible.roots().filter(provision=provision).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
@@ -152,7 +154,7 @@ def workspace_context(request, provision, filters, **extra):
     can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
     tags = list(Tag.objects.all())
-    wording = wording_state(request, provision, filters, tags)
+    wording = wording_state(request, provision, filters, tags, visible)
     spans, pages = wording["spans"], wording["pages"]
     adrift_keys = [span.pk for span in spans if span.start is None]
     links = list(
@@ -164,7 +166,7 @@ def workspace_context(request, provision, filters, **extra):
     )
     excerpts = [link.excerpt for link in links]
     excerpt_annotations = list(
-        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user).order_by("start", "pk")
+        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user, visible).order_by("start", "pk")
     )
     here = workspace_url(provision)
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
@@ -237,7 +239,7 @@ def cached_or_read(rows, visible, user):
              for pk, row in rows.items() if fragment_keys[pk] in held}
     missing = [pk for pk in rows if pk not in cards]
     if missing:
-        read = list(visible.filter(pk__in=missing).for_panel(user))
+        read = list(visible.filter(pk__in=missing).for_panel(user, visible))
         Annotation.describe_assessments(read)
         for annotation in read:
             annotation.card_key = rows[annotation.pk].card_key
@@ -258,12 +260,11 @@ def with_csrf(request, response):
     return response
 
 
-def card_for(request, pk):
+def card_for(request, pk, visible):
     """The annotation `pk` with all its workspace card shows `request.user`, for a write's answer: the
     card changed, so it is rendered afresh (no card key: the cache is neither read nor filled; the
-    page keys it from its light row when it next shows it)."""
-    user = request.user
-    annotation = Annotation.objects.readable_by(user).for_panel(user).get(pk=pk)
+    page keys it from its light row when it next shows it); `visible` is ``readable_by(request.user)``."""
+    annotation = visible.for_panel(request.user, visible).get(pk=pk)
     Annotation.describe_assessments([annotation])
     annotation.card_key = None
     return annotation
@@ -275,7 +276,8 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     band the highlights (unless the write left them as they were: `highlights` false), the count and
     what else changed; not the whole workspace."""
     user = request.user
-    card = None if annotation is None or gone else card_for(request, annotation.pk)
+    visible = Annotation.objects.readable_by(user)  # the one rule, built once for all the answer reads
+    card = None if annotation is None or gone else card_for(request, annotation.pk, visible)
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
     on_excerpt = root is not None and root.excerpt_id is not None
     context = {
@@ -291,11 +293,11 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     if new and card is not None:
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
-            context["paired_card"] = card_for(request, card.counterpart_id)
+            context["paired_card"] = card_for(request, card.counterpart_id, visible)
     if on_excerpt and (highlights or new or gone):
         excerpt = root.excerpt
         on_excerpt = list(
-            filters.apply(Annotation.objects.readable_by(user).roots().filter(excerpt=excerpt))
+            filters.apply(visible.roots().filter(excerpt=excerpt))
             .prefetch_related("tags").distinct().order_by("start", "pk")
         )
         for item in on_excerpt:
@@ -304,7 +306,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         context["excerpt"] = excerpt
     wording = None
     if provision.text and (new or gone or (highlights and not on_excerpt)):
-        wording = wording_state(request, provision, filters, vocabulary())
+        wording = wording_state(request, provision, filters, vocabulary(), visible)
         context["pages"] = wording["pages"]
         if not on_excerpt:
             context |= {"wording_html": wording["wording_html"], "versions": wording["versions"]}
@@ -312,12 +314,12 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         # The count covers the notes on the excerpts beside the wording too, as the page's does: the
         # wording's are its highlights' rows (wording_state), the excerpts' one count of their keys.
         excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
-        visible = Annotation.objects.readable_by(user).roots()
-        on_excerpts = filters.apply(visible.filter(excerpt__in=excerpts)).values("pk").distinct().count()
+        roots = visible.roots()
+        on_excerpts = filters.apply(roots.filter(excerpt__in=excerpts)).values("pk").distinct().count()
         if wording is not None:
             on_wording = len(wording["spans"])
         else:
-            on_wording = filters.apply(visible.filter(provision=provision)).values("pk").distinct().count()
+            on_wording = filters.apply(roots.filter(provision=provision)).values("pk").distinct().count()
         context["total"] = on_wording + on_excerpts
         context.setdefault("pages", None)
     if deleted_changed:
