@@ -333,9 +333,9 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
 def highlight_state(pk):
     """What the highlight of note `pk` shows of it, or picks it by: its tags (the first by name colours
     it, a tag filter keeps it or not) and its visibility (a visibility filter). A write that leaves
-    these as they were leaves the highlights as they were."""
-    visibility = Annotation.objects.filter(pk=pk).values_list("visibility", flat=True).first()
-    return visibility, set(Annotation.tags.through.objects.filter(annotation_id=pk).values_list("tag_id", flat=True))
+    these as they were leaves the highlights as they were. One query: the tags are the row's stored
+    keys (stored_tags.py), which every change of them rewrites."""
+    return Annotation.objects.filter(pk=pk).order_by().values_list("visibility", "tag_keys").first()
 
 
 def card_changed(request, provision, filters, annotation, *, highlights=True):
