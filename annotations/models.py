@@ -209,11 +209,12 @@ class AnnotationQuerySet(models.QuerySet):
         when the caller has it (building the rule again was a millisecond a card answer spent twice)."""
         if readable is None:
             readable = Annotation.objects.readable_by(user)
-        return self.select_related("author").prefetch_related(
-            "tags", "revision_tags",
+        # Its tags and its revision's are named from their keys (views.describe_cards): the note's are
+        # stored on its row, the revision's come by a subquery; a prefetch of each was a query more.
+        return self.select_related("author").with_tag_keys("revision_tags", "revision_tag_keys").prefetch_related(
             Prefetch(
                 "replies",
-                queryset=readable.select_related("author").prefetch_related("revision_tags").order_by("created_at", "pk"),
+                queryset=readable.select_related("author").order_by("created_at", "pk"),
                 to_attr="live_replies",
             ),
         ).with_pairs(user, readable)

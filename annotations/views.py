@@ -6,6 +6,7 @@ post-and-redirect, so the workspace is usable without JavaScript.
 
 from collections import namedtuple
 from functools import cache
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -174,12 +175,13 @@ def workspace_context(request, provision, filters, **extra):
         visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
         can_hide=can_hide, filters=filters, tags=tags, here=here, readable=visible,
     )
-    shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user)
+    shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user, tags)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
     adrift = [shown[pk] for pk in adrift_keys if pk in shown]
+    describe_cards(excerpt_annotations, tags)
     by_excerpt = {}
     for annotation in excerpt_annotations:
-        annotation.tag_slug = next((tag.slug for tag in annotation.tags.all()), None)
+        annotation.tag_slug = annotation.shown_tags[0].slug if annotation.shown_tags else None
         by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
     for excerpt in excerpts:
         excerpt.html = marked_pieces(excerpt.text, by_excerpt.get(excerpt.pk, []), anchors=True, colours=True)[0]
@@ -221,16 +223,37 @@ def workspace_context(request, provision, filters, **extra):
         "card_csrf": CARD_CSRF,
     }
     context.update(extra)
-    Annotation.describe_assessments(excerpt_annotations)
     for annotation in excerpt_annotations:
         # No row: gone since it was read; its card is rendered as it was read, without the cache.
         annotation.card_key = rows[annotation.pk].card_key if annotation.pk in rows else None
     return context
 
 
-def cached_or_read(rows, visible, user):
+def name_tags(annotations, tags):
+    """Give each note its tags and its pending revision's (`shown_tags`, `shown_revision_tags`) by
+    name, from their keys (the row's stored ones; for_panel's subquery for the revision's) and `tags`,
+    the vocabulary as read: no query (a prefetch of each was one more)."""
+    by_key = {str(tag.pk): tag for tag in tags}
+
+    def named(keys):
+        return sorted((by_key[key] for key in (keys or "").split(",") if key in by_key), key=attrgetter("name"))
+
+    for annotation in annotations:
+        annotation.shown_tags = named(annotation.tag_keys)
+        annotation.shown_revision_tags = named(getattr(annotation, "revision_tag_keys", ""))
+    return annotations
+
+
+def describe_cards(annotations, tags):
+    """Give each card's note what its card shows beyond its own fields: its tags named (name_tags) and
+    its assessments labelled (Annotation.describe_assessments)."""
+    return Annotation.describe_assessments(name_tags(annotations, tags))
+
+
+def cached_or_read(rows, visible, user, tags):
     """{pk: card} of card_rows' `rows`: the row itself where the cache holds its card (the template
-    needs no more), a model instance with all the card shows where it does not."""
+    needs no more), a model instance with all the card shows where it does not; `tags` is the
+    vocabulary."""
     fragment_keys = {pk: make_template_fragment_key("workspace-card", [row.card_key]) for pk, row in rows.items()}
     held = caches["cards"].get_many(list(fragment_keys.values()))
     # The fragment itself goes with the row: looked up again while the page renders, it could have been
@@ -239,8 +262,7 @@ def cached_or_read(rows, visible, user):
              for pk, row in rows.items() if fragment_keys[pk] in held}
     missing = [pk for pk in rows if pk not in cards]
     if missing:
-        read = list(visible.filter(pk__in=missing).for_panel(user, visible))
-        Annotation.describe_assessments(read)
+        read = describe_cards(list(visible.filter(pk__in=missing).for_panel(user, visible)), tags)
         for annotation in read:
             annotation.card_key = rows[annotation.pk].card_key
             cards[annotation.pk] = annotation
@@ -260,12 +282,13 @@ def with_csrf(request, response):
     return response
 
 
-def card_for(request, pk, visible):
+def card_for(request, pk, visible, tags):
     """The annotation `pk` with all its workspace card shows `request.user`, for a write's answer: the
     card changed, so it is rendered afresh (no card key: the cache is neither read nor filled; the
-    page keys it from its light row when it next shows it); `visible` is ``readable_by(request.user)``."""
+    page keys it from its light row when it next shows it); `visible` is ``readable_by(request.user)``
+    and `tags` the vocabulary."""
     annotation = visible.for_panel(request.user, visible).get(pk=pk)
-    Annotation.describe_assessments([annotation])
+    describe_cards([annotation], tags)
     annotation.card_key = None
     return annotation
 
@@ -277,7 +300,8 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     what else changed; not the whole workspace."""
     user = request.user
     visible = Annotation.objects.readable_by(user)  # the one rule, built once for all the answer reads
-    card = None if annotation is None or gone else card_for(request, annotation.pk, visible)
+    vocabulary = cache(lambda: list(Tag.objects.all()))  # read once, by the cards, the form and the highlights
+    card = None if annotation is None or gone else card_for(request, annotation.pk, visible, vocabulary())
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
     on_excerpt = root is not None and root.excerpt_id is not None
     context = {
@@ -286,22 +310,20 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         "can_hide": user.has_perm("annotations.hide_annotation"), "card_csrf": CARD_CSRF, "main": main,
         "annotation": card, "wording_html": None, "total": None,
     }
-    vocabulary = cache(lambda: list(Tag.objects.all()))  # read once, by the form and the highlights
     if main == "form":
         context["form"] = AnnotationForm(provision=provision, excerpts=(), versions=provision.language_versions.all(),
                                          tags=vocabulary())
     if new and card is not None:
         context["new_card"] = context["created"] = card
         if card.counterpart_id:  # the note it pairs with now shows it too
-            context["paired_card"] = card_for(request, card.counterpart_id, visible)
+            context["paired_card"] = card_for(request, card.counterpart_id, visible, vocabulary())
     if on_excerpt and (highlights or new or gone):
         excerpt = root.excerpt
-        on_excerpt = list(
-            filters.apply(visible.roots().filter(excerpt=excerpt))
-            .prefetch_related("tags").distinct().order_by("start", "pk")
+        on_excerpt = name_tags(
+            list(filters.apply(visible.roots().filter(excerpt=excerpt)).distinct().order_by("start", "pk")), vocabulary()
         )
         for item in on_excerpt:
-            item.tag_slug = next((tag.slug for tag in item.tags.all()), None)
+            item.tag_slug = item.shown_tags[0].slug if item.shown_tags else None
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
     wording = None

@@ -700,6 +700,13 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
             self.client.force_login(self.curator)
             self.client.post(reverse("admin:annotations_annotation_change", args=[self.note.pk]), {"tags": [], "_save": "Save"})
 
+        def publish_then_revise():
+            writes.submit(self.note.pk, by=self.other)
+            writes.publish(Annotation.objects.filter(pk=self.note.pk), curator=self.curator)
+            war = Tag.objects.create(name="war footing", slug="war-footing", colour="#223344")
+            writes.edit(self.note.pk, by=self.other, version=self.version_of(self.note.pk), body="Revised words",
+                        tags=[war])
+
         steps = [
             ("note edited", edit, "Second words", "First words"),
             ("tag renamed", rename_tag, ">armed attack<", ">military-assistance<"),
@@ -712,6 +719,12 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
             ("paired with a note on the Russian", pair, "Стороны", None),
             ("the pair deleted", delete_pair, None, "Стороны"),
             ("tags corrected in the admin", retag_in_admin, None, ">armed attack<"),
+            # Published, then revised with another tag: the card shows the revision's tag apart.
+            ("revised with a tag", publish_then_revise,
+             '<span class="visually-hidden">Tags of the revision:</span> <span class="tag tag-war-footing">war footing</span>',
+             None),
+            ("the revision's tag renamed", lambda: Tag.objects.filter(slug="war-footing").update(name="war readiness"),
+             ">war readiness<", ">war footing<"),
             # The cached fragment is the whole <li>, whose class tells the review state: a change of it
             # that moves no version (a queryset update) still shows, the key holding the state itself.
             ("review state changed", lambda: Annotation.objects.filter(pk=self.note.pk).update(review="submitted"),
