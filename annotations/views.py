@@ -93,19 +93,19 @@ def workspace_url(provision, filters=None):
     return url + (filters.query if filters else "")
 
 
-# What a highlight needs of an annotation: where it is, and the tag that colours it.
-Span = namedtuple("Span", "pk start end tag_slug version_id")
+# What a highlight needs of an annotation: where it is, the tag that colours it, and the text it is in
+# (a language version's, or none: the provision's own wording; or a commentary excerpt's).
+Span = namedtuple("Span", "pk start end tag_slug language_version_id")
+ExcerptSpan = namedtuple("ExcerptSpan", "pk start end tag_slug excerpt_id")
 
 
-def wording_spans(annotations, tags):
-    """Light rows (Span) of these annotations, for highlights: one query, no model instances, with
-    each one's first tag by name (the colour its highlight takes); `tags` is the vocabulary, in
-    name order."""
+def light_spans(annotations, tags, kind=Span):
+    """Light rows (`kind`: Span, or ExcerptSpan for notes on excerpts) of these annotations, for
+    highlights: one query, no model instances, with each one's first tag by name (the colour its
+    highlight takes); `tags` is the vocabulary, in name order."""
     rank = {str(tag.pk): (position, tag.slug) for position, tag in enumerate(tags)}
-    rows = annotations.with_tag_keys().values_list("pk", "start", "end", "tag_keys", "language_version_id")
-    return [
-        Span(pk, start, end, first_tag(keys, rank), version) for pk, start, end, keys, version in rows
-    ]
+    rows = annotations.with_tag_keys().values_list("pk", "start", "end", "tag_keys", kind._fields[-1])
+    return [kind(pk, start, end, first_tag(keys, rank), text) for pk, start, end, keys, text in rows]
 
 
 def first_tag(keys, rank):
@@ -123,18 +123,18 @@ def wording_state(request, provision, filters, tags=None, visible=None):
     # The provision's own wording first, then each language version's: one query for all of them.
     on_provision = visible.roots().filter(provision=provision).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
-    spans = wording_spans(filters.apply(on_provision), tags or list(Tag.objects.all()))
+    spans = light_spans(filters.apply(on_provision), tags or list(Tag.objects.all()))
     placed = [span for span in spans if span.start is not None]
     pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
                       keep=filters.query.removeprefix("?"), anchor="cards-heading")
     versions = list(provision.language_versions.all())
-    own = [span for span in placed if span.version_id is None]
+    own = [span for span in placed if span.language_version_id is None]
     options = {"anchors": True, "colours": True, "href": pages.href, "cache": caches["cards"]}
     if versions:
         # Beside its language versions, the wording is in paragraphs, aligned with theirs.
         html = paragraphs_html(provision.text, own, **options)
         for version in versions:
-            version.html = paragraphs_html(version.text, [s for s in placed if s.version_id == version.pk], **options)
+            version.html = paragraphs_html(version.text, [s for s in placed if s.language_version_id == version.pk], **options)
     else:
         html = mark_safe("".join(marked_pieces(provision.text, own, cuts=piece_cuts(len(provision.text)), **options)))
     return {"spans": spans, "pages": pages, "wording_html": html, "versions": versions}
@@ -166,23 +166,25 @@ def workspace_context(request, provision, filters, **extra):
         .order_by("excerpt__source__published_on", "excerpt__source_id", "excerpt__start")
     )
     excerpts = [link.excerpt for link in links]
-    excerpt_annotations = list(
-        filters.apply(visible.roots().filter(excerpt__in=excerpts)).for_panel(user, visible).order_by("start", "pk")
+    # The notes on the excerpts as light rows too: their highlights, and their cards through the cache.
+    on_excerpts = light_spans(
+        filters.apply(visible.roots().filter(excerpt__in=excerpts)).order_by("start", "pk"), tags, ExcerptSpan
     )
+    excerpt_keys = [span.pk for span in on_excerpts]
     here = workspace_url(provision)
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
     rows = card_rows(
-        visible.filter(pk__in=[*pages.shown, *adrift_keys, *(note.pk for note in excerpt_annotations)]), user,
+        visible.filter(pk__in=[*pages.shown, *adrift_keys, *excerpt_keys]), user,
         can_hide=can_hide, filters=filters, tags=tags, here=here, readable=visible,
     )
-    shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys] if pk in rows}, visible, user, tags)
+    shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys, *excerpt_keys] if pk in rows},
+                           visible, user, tags)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
     adrift = [shown[pk] for pk in adrift_keys if pk in shown]
-    describe_cards(excerpt_annotations, tags)
+    excerpt_annotations = [shown[pk] for pk in excerpt_keys if pk in shown]
     by_excerpt = {}
-    for annotation in excerpt_annotations:
-        annotation.tag_slug = annotation.shown_tags[0].slug if annotation.shown_tags else None
-        by_excerpt.setdefault(annotation.excerpt_id, []).append(annotation)
+    for span in on_excerpts:
+        by_excerpt.setdefault(span.excerpt_id, []).append(span)
     for excerpt in excerpts:
         excerpt.html = marked_pieces(excerpt.text, by_excerpt.get(excerpt.pk, []), anchors=True, colours=True)[0]
 
@@ -207,7 +209,7 @@ def workspace_context(request, provision, filters, **extra):
         "versions": wording["versions"],
         "cards": cards,
         "pages": pages,
-        "total": len(spans) + len(excerpt_annotations),
+        "total": len(spans) + len(on_excerpts),
         "excerpt_annotations": excerpt_annotations,
         "adrift": adrift,
         "excerpts": excerpts,
@@ -223,9 +225,6 @@ def workspace_context(request, provision, filters, **extra):
         "card_csrf": CARD_CSRF,
     }
     context.update(extra)
-    for annotation in excerpt_annotations:
-        # No row: gone since it was read; its card is rendered as it was read, without the cache.
-        annotation.card_key = rows[annotation.pk].card_key if annotation.pk in rows else None
     return context
 
 

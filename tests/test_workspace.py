@@ -741,6 +741,31 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
                 if gone is not None:
                     self.assertNotIn(gone, card)
 
+    def test_a_note_on_an_excerpt_shows_its_changes_in_its_card_and_highlight(self):
+        """A note on a commentary excerpt beside the provision: its card (through the cache) and its
+        highlight in the excerpt show an edit of its words and of its tags."""
+        excerpt = make_excerpt(make_source(body="Automatic intervention is what the clause means."), 0, 46)
+        link(excerpt, self.provision)
+        war = Tag.objects.create(name="war footing", slug="war-footing", colour="#223344")
+        note = writes.create(author=self.analyst, target=excerpt, start=0, end=9, exact="Automatic", body="Yes.")
+
+        def shown():
+            html = self.client.get(self.url).content.decode()
+            start = html.index(f'<li id="annotation-{note.pk}"')
+            card = html[start : html.index("</li>\n", html.index('<div class="card-actions">', start))]
+            highlight = re.search(rf'<mark class="([^"]*)" id="hl-{note.pk}"', html)[1]
+            return card, highlight
+
+        card, highlight = shown()
+        self.assertIn("Yes.", card)
+        self.assertEqual(highlight.split(), ["hl", "depth-1"])
+        writes.edit(note.pk, by=self.analyst, version=self.version_of(note.pk), body="No, only consultations.",
+                    tags=[war])
+        card, highlight = shown()
+        self.assertIn("No, only consultations.", card)
+        self.assertIn(">war footing<", card)
+        self.assertEqual(highlight.split(), ["hl", "depth-1", "tag-war-footing"])
+
     def test_a_card_links_to_the_workspace_it_is_shown_on(self):
         """A card's tag links name its workspace's URL: once the provision's slug changes, the card
         cached under the old URL is not shown on the new one."""
