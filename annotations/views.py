@@ -134,7 +134,8 @@ def wording_state(request, provision, filters, tags=None, visible=None):
         # Beside its language versions, the wording is in paragraphs, aligned with theirs.
         html = paragraphs_html(provision.text, own, **options)
         for version in versions:
-            version.html = paragraphs_html(version.text, [s for s in placed if s.language_version_id == version.pk], **options)
+            on_version = [span for span in placed if span.language_version_id == version.pk]
+            version.html = paragraphs_html(version.text, on_version, **options)
     else:
         html = mark_safe("".join(marked_pieces(provision.text, own, cuts=piece_cuts(len(provision.text)), **options)))
     return {"spans": spans, "pages": pages, "wording_html": html, "versions": versions}
@@ -318,11 +319,11 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
             context["paired_card"] = card_for(request, card.counterpart_id, visible, vocabulary())
     if on_excerpt and (highlights or new or gone):
         excerpt = root.excerpt
-        on_excerpt = name_tags(
-            list(filters.apply(visible.roots().filter(excerpt=excerpt)).distinct().order_by("start", "pk")), vocabulary()
+        # Its highlights as the page draws them: light rows, each with its first tag.
+        on_excerpt = light_spans(
+            filters.apply(visible.roots().filter(excerpt=excerpt)).distinct().order_by("start", "pk"), vocabulary(),
+            ExcerptSpan,
         )
-        for item in on_excerpt:
-            item.tag_slug = item.shown_tags[0].slug if item.shown_tags else None
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
     wording = None

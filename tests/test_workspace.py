@@ -765,6 +765,14 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
         self.assertIn("No, only consultations.", card)
         self.assertIn(">war footing<", card)
         self.assertEqual(highlight.split(), ["hl", "depth-1", "tag-war-footing"])
+        # Retagged through HTMX: the answer sends the excerpt's highlights again, in the new tag's colour.
+        answer = self.client.post(reverse("annotations:edit", args=[note.pk]), {
+            "body": "No, only consultations.", "visibility": "team", "version": self.version_of(note.pk),
+            "tags": [self.tag.pk]}, headers=HTMX).content.decode()
+        oob = answer[answer.index(f'<div id="excerpt-{excerpt.pk}"'):]
+        self.assertIn('data-hx-swap-oob="true"', oob[:oob.index(">")])
+        self.assertEqual(re.search(rf'<mark class="([^"]*)" id="hl-{note.pk}"', oob)[1].split(),
+                         ["hl", "depth-1", "tag-military-assistance"])
 
     def test_a_card_links_to_the_workspace_it_is_shown_on(self):
         """A card's tag links name its workspace's URL: once the provision's slug changes, the card
