@@ -18,6 +18,7 @@ assessment scheme's labels), since renaming them touches no annotation.
 
 import hashlib
 from collections import defaultdict, namedtuple
+from operator import attrgetter
 
 from django.db.models import Q
 
@@ -27,6 +28,21 @@ from .models import Annotation, Tag
 # A workspace card by its key and, once found in the cache, the fragment itself (`cached_card`, else
 # None): the whole <li>, so a page shows a cached card without rendering anything of it.
 CardRow = namedtuple("CardRow", "pk card_key cached_card", defaults=[None])
+
+# A tag as a card shows it; a card's tags come by their keys from the request's vocabulary of these.
+ShownTag = namedtuple("ShownTag", "slug name")
+
+
+def shown_vocabulary(tags):
+    """{pk as text: ShownTag} of `tags`, Tag instances or (pk, slug, name) rows."""
+    rows = (row if isinstance(row, tuple) else (row.pk, row.slug, row.name) for row in tags)
+    return {str(pk): ShownTag(slug, name) for pk, slug, name in rows}
+
+
+def named_tags(keys, vocabulary):
+    """The ShownTag of each tag whose pk `keys` joins ("3,7"), by name; a key the vocabulary lacks (a
+    tag deleted since the row was read) is left out."""
+    return sorted((vocabulary[key] for key in (keys or "").split(",") if key in vocabulary), key=attrgetter("name"))
 
 
 def _digest(shown):
@@ -69,14 +85,14 @@ def card_rows(annotations, user, *, can_hide, filters, tags, here, readable):
                      "revision_assessment", "tag_keys", "revision_tag_keys", "counterpart_id")
     )
     replies, pairs = _hanging_off(readable, [(row[0], row[-1]) for row in rows])
-    vocabulary = {str(tag.pk): (tag.slug, tag.name) for tag in tags}
+    vocabulary = shown_vocabulary(tags)
     known = assessments.scheme()
     found = {}
     for (pk, version, placement, review, author_id, author_name, assessment, revision_assessment, tag_keys,
          revision_tag_keys, _counterpart) in rows:
         shown = [
-            pk, version, placement, review, author_name, _named(tag_keys, vocabulary),
-            _named(revision_tag_keys, vocabulary),
+            pk, version, placement, review, author_name, named_tags(tag_keys, vocabulary),
+            named_tags(revision_tag_keys, vocabulary),
             [(reply_pk, reply_version, username, reply_author == user.pk)
              for reply_pk, reply_version, reply_author, username in replies[pk]],
             author_id == user.pk, can_hide, filters.query, here,
@@ -85,11 +101,6 @@ def card_rows(annotations, user, *, can_hide, filters, tags, here, readable):
         ]
         found[pk] = CardRow(pk, _digest(shown))
     return found
-
-
-def _named(keys, vocabulary):
-    """The (slug, name) of each tag whose pk `keys` joins, by name."""
-    return sorted((vocabulary[key] for key in (keys or "").split(",") if key in vocabulary), key=lambda tag: tag[1])
 
 
 # What a page needs of a public card the cache holds: where it goes, where its highlight is, its key.
@@ -107,13 +118,13 @@ def public_card_rows(annotations, roots):
         "language_version_id", "tag_keys", "counterpart_id",
     ))
     replies, pairs = _hanging_off(Annotation.objects.published(), [(row[0], row[-1]) for row in rows])
-    vocabulary = {str(pk): (slug, name) for pk, slug, name in Tag.objects.values_list("pk", "slug", "name")}
+    vocabulary = shown_vocabulary(Tag.objects.values_list("pk", "slug", "name"))
     known = assessments.scheme()
     found = []
     for (pk, provision_id, excerpt_id, start, end, version, author_name, assessment, version_id, tag_keys,
          _counterpart) in rows:
         shown = [
-            pk, version, author_name, version_id, sorted(roots.items()), _named(tag_keys, vocabulary),
+            pk, version, author_name, version_id, sorted(roots.items()), named_tags(tag_keys, vocabulary),
             [(reply_pk, reply_version, username) for reply_pk, reply_version, _author, username in replies[pk]],
             assessments.describe(assessment or {}, known), sorted(pairs[pk]),
         ]

@@ -417,8 +417,9 @@ RUN = 100
 
 def cached_items(parts, linker, cache):
     """(how many, their JSON texts): each annotation of the querysets `parts` (each row in one of
-    them: no two parts may share a row) as a W3C Annotation (annotation_to_w3c), in pk order, in runs of up to RUN items joined by
-    commas; each item made once per version of what it shows, each run once per version of its items.
+    them: no two parts may share a row) as a W3C Annotation (annotation_to_w3c), in pk order, in runs
+    of up to RUN items joined by commas; each item made once per version of what it shows, each run
+    once per version of its items.
 
     Two light queries find what every item shows (its version, which every write moves on; its
     author's name; its tags, by key, and the vocabulary that names them), and the cache holds the

@@ -6,7 +6,6 @@ post-and-redirect, so the workspace is usable without JavaScript.
 
 from collections import namedtuple
 from functools import cache
-from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -33,7 +32,7 @@ from treaty_app.card_pages import CardPages
 from treaty_app.marking import marked_paragraphs, marked_pieces, piece_cuts
 
 from . import writes
-from .card_keys import card_rows
+from .card_keys import card_rows, named_tags, shown_vocabulary
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
 from .models import UNDO_WINDOW, Annotation, Tag
 
@@ -229,25 +228,15 @@ def workspace_context(request, provision, filters, **extra):
     return context
 
 
-def name_tags(annotations, tags):
-    """Give each note its tags and its pending revision's (`shown_tags`, `shown_revision_tags`) by
-    name, from their keys (the row's stored ones; for_panel's subquery for the revision's) and `tags`,
-    the vocabulary as read: no query (a prefetch of each was one more)."""
-    by_key = {str(tag.pk): tag for tag in tags}
-
-    def named(keys):
-        return sorted((by_key[key] for key in (keys or "").split(",") if key in by_key), key=attrgetter("name"))
-
-    for annotation in annotations:
-        annotation.shown_tags = named(annotation.tag_keys)
-        annotation.shown_revision_tags = named(getattr(annotation, "revision_tag_keys", ""))
-    return annotations
-
-
 def describe_cards(annotations, tags):
-    """Give each card's note what its card shows beyond its own fields: its tags named (name_tags) and
-    its assessments labelled (Annotation.describe_assessments)."""
-    return Annotation.describe_assessments(name_tags(annotations, tags))
+    """Give each card's note (read by for_panel) what its card shows beyond its own fields: its tags and
+    its pending revision's by name (`shown_tags`, `shown_revision_tags`), from their keys and `tags`,
+    the vocabulary as read (no query: a prefetch of each was one more), and its assessments labelled."""
+    vocabulary = shown_vocabulary(tags)
+    for annotation in annotations:
+        annotation.shown_tags = named_tags(annotation.tag_keys, vocabulary)
+        annotation.shown_revision_tags = named_tags(annotation.revision_tag_keys, vocabulary)
+    return Annotation.describe_assessments(annotations)
 
 
 def cached_or_read(rows, visible, user, tags):
