@@ -774,6 +774,25 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
         self.assertEqual(re.search(rf'<mark class="([^"]*)" id="hl-{note.pk}"', oob)[1].split(),
                          ["hl", "depth-1", "tag-military-assistance"])
 
+    def test_a_private_pair_shows_only_on_its_authors_card_whoever_saw_the_card_first(self):
+        """Ana pairs her private note on the Russian with Bob's team note: Bob's card shows the pair to
+        her and not to Cal, another analyst to whom the card otherwise looks the same (nor to Bob),
+        whichever of them had the card rendered and cached first; nor in an HTMX write's answer."""
+        start = RUSSIAN.index("Стороны")
+        writes.create(author=self.analyst, target=self.version, start=start, end=start + 7, exact="Стороны",
+                      body="Mine alone.", visibility="private", counterpart=self.note.pk)
+        cal = make_user("cal")
+        for order in [(self.analyst, cal, self.other), (cal, self.analyst, self.other)]:
+            for viewer in order:
+                with self.subTest(order=[user.username for user in order], viewer=viewer.username):
+                    self.assertEqual("Стороны" in self.card(viewer), viewer == self.analyst)
+            Tag.objects.filter(pk=self.tag.pk).update(name=f"renamed {order[0].username}")  # new keys
+        self.client.force_login(cal)
+        answer = self.client.post(reverse("annotations:reply", args=[self.note.pk]), {"body": "Noted."},
+                                  headers=HTMX).content.decode()
+        self.assertIn("Noted.", answer)
+        self.assertNotIn("Стороны", answer)
+
     def test_a_card_links_to_the_workspace_it_is_shown_on(self):
         """A card's tag links name its workspace's URL: once the provision's slug changes, the card
         cached under the old URL is not shown on the new one."""
