@@ -23,7 +23,7 @@ from operator import attrgetter
 from django.db.models import Q
 
 from . import assessments
-from .models import Annotation, Tag
+from .models import Annotation, Tag, tag_keys_in
 
 # A workspace card by its key and, once found in the cache, the fragment itself (`cached_card`, else
 # None): the whole <li>, so a page shows a cached card without rendering anything of it.
@@ -42,7 +42,7 @@ def shown_vocabulary(tags):
 def named_tags(keys, vocabulary):
     """The ShownTag of each tag whose pk `keys` joins ("3,7"), by name; a key the vocabulary lacks (a
     tag deleted since the row was read) is left out."""
-    return sorted((vocabulary[key] for key in (keys or "").split(",") if key in vocabulary), key=attrgetter("name"))
+    return sorted((vocabulary[key] for key in tag_keys_in(keys) if key in vocabulary), key=attrgetter("name"))
 
 
 def _digest(shown):

@@ -86,6 +86,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 
 from . import assessments
+from .card_keys import named_tags, shown_vocabulary
 from .models import Annotation, Tag
 
 ANNO_CONTEXT = "http://www.w3.org/ns/anno.jsonld"
@@ -434,10 +435,10 @@ def cached_items(parts, linker, cache):
         for part in parts
     ]
     rows = sorted(first.union(*others, all=True).order_by() if others else first)
-    vocabulary = {str(pk): (slug, name) for pk, slug, name in Tag.objects.values_list("pk", "slug", "name")}
+    vocabulary = shown_vocabulary(Tag.objects.values_list("pk", "slug", "name"))
     # Whether its counterpart is published is in what an item shows: publishing that note changes it.
     shown = [
-        (pk, version, username, sorted(vocabulary[key] for key in (tag_keys or "").split(",") if key), paired)
+        (pk, version, username, named_tags(tag_keys, vocabulary), paired)
         for pk, version, username, paired, tag_keys in rows
     ]
     runs = [shown[start : start + RUN] for start in range(0, len(shown), RUN)]

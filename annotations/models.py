@@ -142,6 +142,12 @@ def _live(via=""):
     return Q(**{f"{via}deleted_at__isnull": True, f"{via}hidden_at__isnull": True})
 
 
+def tag_keys_in(keys):
+    """The tag pks, as text, that a row's `tag_keys` joins ("3,7"; "" or None: none): how every reader
+    of the stored or aggregated keys (`with_tag_keys`) splits them."""
+    return keys.split(",") if keys else []
+
+
 class AnnotationQuerySet(models.QuerySet):
     def readable_by(self, user, *, removed=False):
         """The one rule for who may read an annotation: every page, fragment, count, search, feed

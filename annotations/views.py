@@ -34,7 +34,7 @@ from treaty_app.marking import marked_paragraphs, marked_pieces, piece_cuts
 from . import writes
 from .card_keys import card_rows, named_tags, shown_vocabulary
 from .forms import AnnotationEditForm, AnnotationForm, ReplyForm
-from .models import UNDO_WINDOW, Annotation, Tag
+from .models import UNDO_WINDOW, Annotation, Tag, tag_keys_in
 
 team_required = permission_required("annotations.view_annotation", raise_exception=True)
 
@@ -109,7 +109,7 @@ def light_spans(annotations, tags, kind=Span):
 
 def first_tag(keys, rank):
     """The slug of the first by name of the tags whose pks `keys` joins ("3,7"), or None."""
-    ranked = [rank[key] for key in (keys or "").split(",") if key in rank]
+    ranked = [rank[key] for key in tag_keys_in(keys) if key in rank]
     return min(ranked)[1] if ranked else None
 
 

@@ -200,3 +200,25 @@ class ThroughTheMigrationTests(TestCase):
         importlib.import_module("annotations.migrations.0017_stored_tag_keys").fill(apps, None)
         self.assertEqual([Annotation.objects.get(pk=note.pk).tag_keys for note in notes],
                          ["", *(writes.tag_keys_of(tag.pk for tag in tags[:count]) for count in (1, 2, 3))])
+
+
+class ReadersOfStaleKeysTests(StoredTagKeysTestCase):
+    """A row read just before one of its tags is deleted names a key the vocabulary, read after, lacks:
+    every page that names tags by stored keys leaves that tag out and answers."""
+
+    def test_a_key_with_no_tag_is_left_out_by_every_reader(self):
+        note = make_annotation(self.provision, self.ana, 4, 11, visibility="public", tags=[self.war])
+        Annotation.objects.filter(pk=note.pk).update(tag_keys=f"{self.war.pk},999999")
+        self.client.force_login(self.ana)
+        pages = {
+            "public page": reverse("reader:provision", args=["t", "art-4"]),
+            "JSON-LD": reverse("reader:provision-annotations", args=["t", "art-4"]),
+            "workspace": reverse("annotations:workspace", args=["t", "art-4"]),
+        }
+        for name, url in pages.items():
+            with self.subTest(name):
+                response = self.client.get(url)
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, "war")
+        tags = json.loads(self.client.get(pages["JSON-LD"]).content)["first"]["items"][0]["body"]
+        self.assertEqual([body["value"] for body in tags if body.get("purpose") == "tagging"], ["war"])
