@@ -1,8 +1,11 @@
 """Annotations on the wording of a provision (or on a commentary excerpt), and the tags that classify them."""
 
+from collections import defaultdict
+from operator import attrgetter
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, StringAgg, Subquery, TextField, Value
+from django.db.models import Exists, F, OuterRef, Q, StringAgg, Subquery, TextField, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
@@ -142,6 +145,31 @@ def _live(via=""):
     return Q(**{f"{via}deleted_at__isnull": True, f"{via}hidden_at__isnull": True})
 
 
+def with_hanging_off(notes, readable):
+    """`notes` (annotations read), each given what hangs off it among the rows of `readable` (a
+    ``readable_by`` queryset), read in one query for all of them: its replies in order
+    (`live_replies`) and its translation pairs (`pairs`: its counterpart and the notes that name it as
+    theirs). A prefetch of each was a query and a millisecond or two of ORM work more a card answer."""
+    keys = [note.pk for note in notes]
+    counterparts = {note.counterpart_id for note in notes} - {None}
+    related = list(
+        readable.filter(Q(parent__in=keys) | Q(counterpart__in=keys) | Q(pk__in=counterparts))
+        .select_related("author", "language_version").order_by("created_at", "pk")
+    ) if keys else []
+    by_pk, replies, named_by = {}, defaultdict(list), defaultdict(list)
+    for row in related:
+        by_pk[row.pk] = row
+        if row.parent_id is not None:
+            replies[row.parent_id].append(row)
+        if row.counterpart_id is not None:
+            named_by[row.counterpart_id].append(row)
+    for note in notes:
+        note.live_replies = replies[note.pk]
+        note.readable_counterpart = by_pk.get(note.counterpart_id)
+        note.readable_counterparts = sorted(named_by[note.pk], key=attrgetter("pk"))
+    return notes
+
+
 def tag_keys_in(keys):
     """The tag pks, as text, that a row's `tag_keys` joins ("3,7"; "" or None: none): how every reader
     of the stored or aggregated keys (`with_tag_keys`) splits them."""
@@ -210,32 +238,17 @@ class AnnotationQuerySet(models.QuerySet):
         return public_card_rows(self, roots)
 
     def for_panel(self, user, readable=None):
-        """Everything an annotation card shows `user`, fetched up front: the query count does not grow
-        with rows. The replies are those `user` may read, in order. `readable`: ``readable_by(user)``,
-        when the caller has it (building the rule again was a millisecond a card answer spent twice)."""
+        """These annotations, as a list, each with everything its card shows `user`: its author, its
+        tags' and its revision's tags' keys (named by views.describe_cards), and what hangs off it that
+        `user` may read (`with_hanging_off`): a fixed number of queries, whatever the number of rows.
+        `readable`: ``readable_by(user)``, when the caller has it (building the rule again was a
+        millisecond a card answer spent twice)."""
         if readable is None:
             readable = Annotation.objects.readable_by(user)
-        # Its tags and its revision's are named from their keys (views.describe_cards): the note's are
-        # stored on its row, the revision's come by a subquery; a prefetch of each was a query more.
-        return self.select_related("author").with_tag_keys("revision_tags", "revision_tag_keys").prefetch_related(
-            Prefetch(
-                "replies",
-                queryset=readable.select_related("author").order_by("created_at", "pk"),
-                to_attr="live_replies",
-            ),
-        ).with_pairs(user, readable)
-
-    def with_pairs(self, user, readable=None):
-        """Each annotation's translation pairs that `user` may read (`Annotation.pairs`): its counterpart
-        and the notes that name it as theirs, in two queries whatever the number of rows. `readable`:
-        ``readable_by(user)``, when the caller has it."""
-        if readable is None:
-            readable = Annotation.objects.readable_by(user)
-        readable = readable.select_related("language_version")
-        return self.prefetch_related(
-            Prefetch("counterpart", queryset=readable, to_attr="readable_counterpart"),
-            Prefetch("counterparts", queryset=readable.order_by("pk"), to_attr="readable_counterparts"),
-        )
+        # The note's tags are stored on its row; its revision's come by a subquery (a prefetch of each
+        # was a query more).
+        notes = list(self.select_related("author").with_tag_keys("revision_tags", "revision_tag_keys"))
+        return with_hanging_off(notes, readable)
 
     def roots(self):
         return self.filter(parent__isnull=True)
@@ -421,7 +434,7 @@ class Annotation(models.Model):
     @property
     def pairs(self):
         """The notes on the same passage in the provision's other texts that the reader may read, as
-        fetched by `with_pairs`: what a translation discrepancy compares."""
+        read by `with_hanging_off`: what a translation discrepancy compares."""
         found = [getattr(self, "readable_counterpart", None), *getattr(self, "readable_counterparts", ())]
         return [other for other in found if other is not None]
 

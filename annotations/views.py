@@ -251,7 +251,7 @@ def cached_or_read(rows, visible, user, tags):
              for pk, row in rows.items() if fragment_keys[pk] in held}
     missing = [pk for pk in rows if pk not in cards]
     if missing:
-        read = describe_cards(list(visible.filter(pk__in=missing).for_panel(user, visible)), tags)
+        read = describe_cards(visible.filter(pk__in=missing).for_panel(user, visible), tags)
         for annotation in read:
             annotation.card_key = rows[annotation.pk].card_key
             cards[annotation.pk] = annotation
@@ -275,8 +275,11 @@ def card_for(request, pk, visible, tags):
     """The annotation `pk` with all its workspace card shows `request.user`, for a write's answer: the
     card changed, so it is rendered afresh (no card key: the cache is neither read nor filled; the
     page keys it from its light row when it next shows it); `visible` is ``readable_by(request.user)``
-    and `tags` the vocabulary."""
-    annotation = visible.for_panel(request.user, visible).get(pk=pk)
+    and `tags` the vocabulary. None if the user may no longer read it (removed since the write)."""
+    found = visible.filter(pk=pk).for_panel(request.user, visible)
+    if not found:
+        return None
+    annotation, = found
     describe_cards([annotation], tags)
     annotation.card_key = None
     return annotation

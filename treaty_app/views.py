@@ -7,7 +7,7 @@ from collections import namedtuple
 
 from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -179,14 +179,10 @@ def public_cards(annotations):
     read = {}
     if missing:
         model = annotations.model
-        read = {card.pk: card for card in (
-            # Through `annotations` again: one unpublished since its row was read is not read.
-            annotations.filter(pk__in=missing).order_by().select_related("author", "language_version").prefetch_related(
-                "tags",
-                Prefetch("replies", queryset=model.objects.published().select_related("author")
-                         .order_by("created_at", "pk"), to_attr="public_replies"),
-            ).with_pairs(None)
-        )}
+        # Through `annotations` again: one unpublished since its row was read is not read. Its
+        # replies and pairs are what the public may read (for_panel for no one signed in).
+        read = {card.pk: card for card in annotations.filter(pk__in=missing).order_by()
+                .select_related("language_version").prefetch_related("tags").for_panel(None)}
         model.describe_assessments(list(read.values()))
     cards = []
     for row in rows:
