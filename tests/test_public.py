@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory, SimpleTestCase, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from annotations import writes
 from annotations.models import Annotation, AssessmentValue, Tag
@@ -18,7 +19,7 @@ from treaty_app import versioning
 from treaty_app.cache_backends import ByteBudgetLocMemCache
 from treaty_app.caching import conditional_page
 from treaty_app.importing import load_corpus
-from treaty_app.models import ExcerptLink, Source, Treaty
+from treaty_app.models import ContentVersion, ExcerptLink, Source, Treaty
 
 from .factories import (
     annotation_row,
@@ -190,6 +191,18 @@ class ConditionalGetTests(TestCase):
             {url: response.status_code for url, response in after.items()},
             {other_url: 304, source_url: 304, tag_url: 200, self.url: 200},
         )
+
+    def test_the_versions_read_are_those_asked_for_with_their_times_as_the_orm_gives_them(self):
+        """versioning.current reads the scopes asked for (none: none; a scope nothing has changed:
+        absent), each with an aware change time equal to what a queryset reads."""
+        versioning.changed(versioning.SHARED, versioning.treaty_scope("other"))
+        found = versioning.current([versioning.SHARED, versioning.treaty_scope("never-changed")])
+        self.assertEqual(set(found), {versioning.SHARED})
+        row = ContentVersion.objects.get(scope=versioning.SHARED)
+        self.assertEqual(found[versioning.SHARED], (row.version, row.changed_at))
+        self.assertTrue(timezone.is_aware(found[versioning.SHARED][1]))
+        self.assertEqual(versioning.current([]), {})
+        self.assertEqual(set(versioning.current()), set(ContentVersion.objects.values_list("scope", flat=True)))
 
     def test_bulk_writes_change_the_version(self):
         """Queryset updates of corpus rows bump the shared version, which every page shows."""

@@ -106,12 +106,25 @@ def _bump(scopes):
 
 
 def current(scopes=None):
-    """{scope: (version, changed_at)} for these scopes (every scope when None), in one query."""
-    rows = ContentVersion.objects.all()
+    """{scope: (version, changed_at)} for these scopes (every scope when None), in one query.
+
+    Asked by every request for a public page (its ETag), one served from the page cache included; so
+    the statement is written out once rather than built by a queryset each time, which was half of
+    what a cached page cost (0.6 of 1.3 ms in process). Both databases' drivers hand back the change
+    time as the ORM does (aware, in UTC); tests/test_public.py checks it."""
+    meta = ContentVersion._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in ("scope", "version", "changed_at")]
+    sql = f"SELECT {', '.join(map(quote, columns))} FROM {quote(meta.db_table)}"
+    params = [] if scopes is None else list(scopes)
     if scopes is not None:
-        rows = rows.filter(scope__in=list(scopes))
-    return {scope: (version, changed_at) for scope, version, changed_at in rows.values_list(
-        "scope", "version", "changed_at")}
+        if not params:
+            return {}
+        sql += f" WHERE {quote(columns[0])} IN ({', '.join(['%s'] * len(params))})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {scope: (version, changed_at) for scope, version, changed_at in rows}
 
 
 # --- What each watched row's change touches --------------------------------------------------------
