@@ -73,6 +73,7 @@ from django.utils.safestring import mark_safe
 
 from treaty_app.models import Excerpt, ExcerptLink, LanguageVersion, Provision, Source
 
+from .card_keys import named_tags, shown_vocabulary
 from .models import Annotation, Tag
 from .sanitize import plain_text
 
@@ -662,8 +663,11 @@ def search(params, user, choices, *, limit=MAX_HITS):
         for row, score, snippets in rows:
             hits.append(Hit("excerpt", None, score, row.pk, "", snippets["text"], row, excerpt_id=row.pk))
 
+    # A hit's tags are named from its stored keys (a prefetch was a query for each kind of hit): each is
+    # a tag some visible annotation uses, the hit itself, so `choices` holds it.
+    vocabulary = shown_vocabulary(choices["tags"])
     for what, queryset in annotation_sets(user, scope):
-        queryset = queryset.select_related("author").prefetch_related("tags").defer("anchored_text", "prefix", "suffix")
+        queryset = queryset.select_related("author").defer("anchored_text", "prefix", "suffix")
         snippet_fields = {"body": lambda row: plain_text(row.body_html), "exact": "exact"}
         rows, count, found = matcher.search(
             queryset, ANNOTATION_FIELDS, snippet_fields, limit, facet_groupings(what, shared)
@@ -676,6 +680,7 @@ def search(params, user, choices, *, limit=MAX_HITS):
             provision = None if excerpt_id else provisions.get(row.group_provision_id)
             if provision is None and not excerpt_id:
                 continue  # created since the choices were read
+            row.shown_tags = named_tags(row.tag_keys, vocabulary)
             hits.append(Hit("annotation", provision, score, row.pk, "", snippets["body"], row, quote, excerpt_id))
 
     _place_under_provisions(hits, provisions, scope)
