@@ -34,9 +34,8 @@ ShownTag = namedtuple("ShownTag", "slug name")
 
 
 def shown_vocabulary(tags):
-    """{pk as text: ShownTag} of `tags`, Tag instances or (pk, slug, name) rows."""
-    rows = (row if isinstance(row, tuple) else (row.pk, row.slug, row.name) for row in tags)
-    return {str(pk): ShownTag(slug, name) for pk, slug, name in rows}
+    """{pk as text: ShownTag} of `tags` (Tag instances or the vocabulary's rows, Tag.objects.vocabulary)."""
+    return {str(tag.pk): ShownTag(tag.slug, tag.name) for tag in tags}
 
 
 def named_tags(keys, vocabulary):
@@ -118,7 +117,7 @@ def public_card_rows(annotations, roots):
         "language_version_id", "tag_keys", "counterpart_id",
     ))
     replies, pairs = _hanging_off(Annotation.objects.published(), [(row[0], row[-1]) for row in rows])
-    vocabulary = shown_vocabulary(Tag.objects.values_list("pk", "slug", "name"))
+    vocabulary = shown_vocabulary(Tag.objects.vocabulary())
     known = assessments.scheme()
     found = []
     for (pk, provision_id, excerpt_id, start, end, version, author_name, assessment, version_id, tag_keys,

@@ -435,7 +435,7 @@ def cached_items(parts, linker, cache):
         for part in parts
     ]
     rows = sorted(first.union(*others, all=True).order_by() if others else first)
-    vocabulary = shown_vocabulary(Tag.objects.values_list("pk", "slug", "name"))
+    vocabulary = shown_vocabulary(Tag.objects.vocabulary())
     # Whether its counterpart is published is in what an item shows: publishing that note changes it.
     shown = [
         (pk, version, username, named_tags(tag_keys, vocabulary), paired)

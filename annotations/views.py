@@ -122,7 +122,7 @@ def wording_state(request, provision, filters, tags=None, visible=None):
     # The provision's own wording first, then each language version's: one query for all of them.
     on_provision = visible.roots().filter(provision=provision).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
-    spans = light_spans(filters.apply(on_provision), tags or list(Tag.objects.all()))
+    spans = light_spans(filters.apply(on_provision), tags or Tag.objects.vocabulary())
     placed = [span for span in spans if span.start is not None]
     pages = CardPages([span.pk for span in placed], request.GET.get("cards"), param="cards",
                       keep=filters.query.removeprefix("?"), anchor="cards-heading")
@@ -154,7 +154,7 @@ def workspace_context(request, provision, filters, **extra):
     user = request.user
     can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
-    tags = list(Tag.objects.all())
+    tags = Tag.objects.vocabulary()
     wording = wording_state(request, provision, filters, tags, visible)
     spans, pages = wording["spans"], wording["pages"]
     adrift_keys = [span.pk for span in spans if span.start is None]
@@ -292,7 +292,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     what else changed; not the whole workspace."""
     user = request.user
     visible = Annotation.objects.readable_by(user)  # the one rule, built once for all the answer reads
-    vocabulary = cache(lambda: list(Tag.objects.all()))  # read once, by the cards, the form and the highlights
+    vocabulary = cache(lambda: Tag.objects.vocabulary())  # read once, by the cards, the form and the highlights
     card = None if annotation is None or gone else card_for(request, annotation.pk, visible, vocabulary())
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
     on_excerpt = root is not None and root.excerpt_id is not None
