@@ -275,7 +275,7 @@ class AnnotationAdmin(GuardedHistoryAdmin):
         if not self.has_publish_permission(request):
             return redirect(reverse("admin:annotations_annotation_changelist"))
         known = assessments.scheme()
-        readable = Annotation.objects.readable_by(request.user).roots().filter(provision__isnull=False)
+        readable = Annotation.objects.readable_by(request.user, roots=True).filter(provision__isnull=False)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Agreement between analysts"}
         if provision_pk is None:
             provisions = Provision.objects.filter(pk__in=readable.values("provision")).select_related("treaty")

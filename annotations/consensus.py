@@ -48,7 +48,7 @@ class Conclusion:
 def consensus(provision):
     known = assessments.scheme()
     published = list(
-        Annotation.objects.published().roots().filter(provision=provision)
+        Annotation.objects.published(roots=True).filter(provision=provision)
         .select_related("author").prefetch_related("tags").order_by("created_at", "pk")
     )
     Annotation.describe_assessments(published)

@@ -138,7 +138,7 @@ def provision_annotations(request, treaty_slug, provision_slug):
     # through its index, whose rows cached_items reads as one UNION. The replies come through
     # replies_readable_by: asked again, the parent's half of the read rule made PostgreSQL hash
     # every readable row of the table (72 ms at 100,000).
-    roots = Annotation.objects.readable_by(request.user).filter(provision=provision, parent__isnull=True)
+    roots = Annotation.objects.readable_by(request.user, roots=True).filter(provision=provision)
     replies = Annotation.objects.replies_readable_by(request.user, roots)
     linker = _linker(request)
     document = embedded_collection_json(

@@ -188,7 +188,7 @@ def tag_keys_in(keys):
 
 
 class AnnotationQuerySet(models.QuerySet):
-    def readable_by(self, user, *, removed=False):
+    def readable_by(self, user, *, removed=False, roots=False):
         """The one rule for who may read an annotation: every page, fragment, count, search, feed
         and export asks it, and so does the admin.
 
@@ -199,13 +199,19 @@ class AnnotationQuerySet(models.QuerySet):
         * A reply only with its parent: a reply to a note one may not read is not readable.
         * Deleted and hidden annotations (and replies to them) only with `removed`, which the admin
           passes so curators can show and restore them; pages never do.
+
+        With `roots`, only the root notes among them (the rows of ``.roots()`` after the whole rule):
+        a root has no parent to ask about, so that half of the rule is left out of the statement
+        rather than built and compiled into it, a millisecond of ORM work a statement.
         """
-        parent = _readable(user)
+        own = _readable(user)  # what a row must be itself; a reply's parent must be it too
         if not removed:
-            parent &= _live()
+            own &= _live()
+        if roots:
+            return self.filter(own, parent__isnull=True)
         # The parent's condition as EXISTS, not a join: for a root (parent_id NULL) it is never
         # evaluated, so a page of roots reads no other row; a join made PostgreSQL hash the whole table.
-        readable_parent = Exists(Annotation.objects.filter(parent, pk=OuterRef("parent_id")))
+        readable_parent = Exists(Annotation.objects.filter(own, pk=OuterRef("parent_id")))
         rule = _readable(user) & (Q(parent__isnull=True) | readable_parent)
         if not removed:
             rule &= _live()
@@ -223,9 +229,9 @@ class AnnotationQuerySet(models.QuerySet):
         """Not deleted and not hidden by a curator."""
         return self.filter(_live())
 
-    def published(self):
-        """What the public may see: ``readable_by`` an anonymous visitor."""
-        return self.readable_by(None)
+    def published(self, *, roots=False):
+        """What the public may see: ``readable_by`` an anonymous visitor (`roots`: its root notes)."""
+        return self.readable_by(None, roots=roots)
 
     def with_tag_keys(self, field="tags", name="tag_keys"):
         """Each row's tags (of the many-to-many `field`) as `name`, their pks joined by commas (""

@@ -531,8 +531,7 @@ def annotation_sets(user, scope):
     matches alone; together, an OR over a join or a subquery made it read the whole table for every
     search. Rows on an excerpt carry ``group_excerpt_id``, to be listed under one of its provisions;
     the others ``group_provision_id``. A source filter leaves only the two on excerpts."""
-    visible = visible_annotations(user)
-    roots = visible.filter(parent__isnull=True)
+    roots = Annotation.objects.readable_by(user, roots=True)
 
     def replies_to(targets):
         return Annotation.objects.replies_readable_by(user, targets)

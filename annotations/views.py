@@ -113,14 +113,14 @@ def first_tag(keys, rank):
     return min(ranked)[1] if ranked else None
 
 
-def wording_state(request, provision, filters, tags=None, visible=None):
+def wording_state(request, provision, filters, tags=None, roots=None):
     """The highlights of the wording as `request.user` sees them, with the pages of their cards: what
     the workspace draws, and what an HTMX write sends again out of band. `tags`: the vocabulary, and
-    `visible`: ``readable_by(request.user)``, when the caller has read or built them."""
-    if visible is None:
-        visible = Annotation.objects.readable_by(request.user)
+    `roots`: ``readable_by(request.user, roots=True)``, when the caller has read or built them."""
+    if roots is None:
+        roots = Annotation.objects.readable_by(request.user, roots=True)
     # The provision's own wording first, then each language version's: one query for all of them.
-    on_provision = visible.roots().filter(provision=provision).order_by(
+    on_provision = roots.filter(provision=provision).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
     spans = light_spans(filters.apply(on_provision), tags or Tag.objects.vocabulary())
     placed = [span for span in spans if span.start is not None]
@@ -154,8 +154,9 @@ def workspace_context(request, provision, filters, **extra):
     user = request.user
     can_hide = user.has_perm("annotations.hide_annotation")
     visible = Annotation.objects.readable_by(user)
+    roots = Annotation.objects.readable_by(user, roots=True)  # what every card and highlight here is
     tags = Tag.objects.vocabulary()
-    wording = wording_state(request, provision, filters, tags, visible)
+    wording = wording_state(request, provision, filters, tags, roots)
     spans, pages = wording["spans"], wording["pages"]
     adrift_keys = [span.pk for span in spans if span.start is None]
     links = list(
@@ -168,17 +169,17 @@ def workspace_context(request, provision, filters, **extra):
     excerpts = [link.excerpt for link in links]
     # The notes on the excerpts as light rows too: their highlights, and their cards through the cache.
     on_excerpts = light_spans(
-        filters.apply(visible.roots().filter(excerpt__in=excerpts)).order_by("start", "pk"), tags, ExcerptSpan
+        filters.apply(roots.filter(excerpt__in=excerpts)).order_by("start", "pk"), tags, ExcerptSpan
     )
     excerpt_keys = [span.pk for span in on_excerpts]
     here = workspace_url(provision)
     # Every card's key in one light query; the cards the cache holds need nothing more (card_keys.py).
     rows = card_rows(
-        visible.filter(pk__in=[*pages.shown, *adrift_keys, *excerpt_keys]), user,
+        roots.filter(pk__in=[*pages.shown, *adrift_keys, *excerpt_keys]), user,
         can_hide=can_hide, filters=filters, tags=tags, here=here, readable=visible,
     )
     shown = cached_or_read({pk: rows[pk] for pk in [*pages.shown, *adrift_keys, *excerpt_keys] if pk in rows},
-                           visible, user, tags)
+                           roots, visible, user, tags)
     cards = [shown[pk] for pk in pages.shown if pk in shown]
     adrift = [shown[pk] for pk in adrift_keys if pk in shown]
     excerpt_annotations = [shown[pk] for pk in excerpt_keys if pk in shown]
@@ -191,7 +192,7 @@ def workspace_context(request, provision, filters, **extra):
     # Each user asked whether they wrote a note here, by the (provision, author) index: flat in N. Reading
     # the notes' authors instead cost 2 to 7 ms at 2,000 to 10,000 notes (PostgreSQL probed the notes per
     # user through a bitmap AND of two indexes, or sorted all of them).
-    notes_by = visible.filter(author=OuterRef("pk"))
+    notes_by = roots.filter(author=OuterRef("pk"))  # a note on the wording or an excerpt is a root
     authors = get_user_model().objects.filter(
         Exists(notes_by.filter(provision=provision)) | Exists(notes_by.filter(excerpt__in=excerpts))
     ).order_by("username").values_list("username", flat=True)
@@ -239,10 +240,10 @@ def describe_cards(annotations, tags):
     return Annotation.describe_assessments(annotations)
 
 
-def cached_or_read(rows, visible, user, tags):
+def cached_or_read(rows, notes, readable, user, tags):
     """{pk: card} of card_rows' `rows`: the row itself where the cache holds its card (the template
-    needs no more), a model instance with all the card shows where it does not; `tags` is the
-    vocabulary."""
+    needs no more), a model instance with all the card shows where it does not, read among `notes`
+    with what hangs off it among `readable` (``readable_by(user)``); `tags` is the vocabulary."""
     fragment_keys = {pk: make_template_fragment_key("workspace-card", [row.card_key]) for pk, row in rows.items()}
     held = caches["cards"].get_many(list(fragment_keys.values()))
     # The fragment itself goes with the row: looked up again while the page renders, it could have been
@@ -251,7 +252,7 @@ def cached_or_read(rows, visible, user, tags):
              for pk, row in rows.items() if fragment_keys[pk] in held}
     missing = [pk for pk in rows if pk not in cards]
     if missing:
-        read = describe_cards(visible.filter(pk__in=missing).for_panel(user, visible), tags)
+        read = describe_cards(notes.filter(pk__in=missing).for_panel(user, readable), tags)
         for annotation in read:
             annotation.card_key = rows[annotation.pk].card_key
             cards[annotation.pk] = annotation
@@ -292,6 +293,7 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
     what else changed; not the whole workspace."""
     user = request.user
     visible = Annotation.objects.readable_by(user)  # the one rule, built once for all the answer reads
+    roots = Annotation.objects.readable_by(user, roots=True)  # the same, for the highlights and counts
     vocabulary = cache(lambda: Tag.objects.vocabulary())  # read once, by the cards, the form and the highlights
     card = None if annotation is None or gone else card_for(request, annotation.pk, visible, vocabulary())
     root = annotation.parent if annotation is not None and annotation.parent_id else annotation
@@ -313,14 +315,14 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         excerpt = root.excerpt
         # Its highlights as the page draws them: light rows, each with its first tag.
         on_excerpt = light_spans(
-            filters.apply(visible.roots().filter(excerpt=excerpt)).distinct().order_by("start", "pk"), vocabulary(),
+            filters.apply(roots.filter(excerpt=excerpt)).distinct().order_by("start", "pk"), vocabulary(),
             ExcerptSpan,
         )
         excerpt.html = marked_pieces(excerpt.text, on_excerpt, anchors=True, colours=True)[0]
         context["excerpt"] = excerpt
     wording = None
     if provision.text and (new or gone or (highlights and not on_excerpt)):
-        wording = wording_state(request, provision, filters, vocabulary(), visible)
+        wording = wording_state(request, provision, filters, vocabulary(), roots)
         context["pages"] = wording["pages"]
         if not on_excerpt:
             context |= {"wording_html": wording["wording_html"], "versions": wording["versions"]}
@@ -328,7 +330,6 @@ def render_changes(request, provision, filters, *, main=None, annotation=None, n
         # The count covers the notes on the excerpts beside the wording too, as the page's does: the
         # wording's are its highlights' rows (wording_state), the excerpts' one count of their keys.
         excerpts = Excerpt.objects.filter(links__provision=provision, links__state=ExcerptLink.State.APPROVED)
-        roots = visible.roots()
         on_excerpts = filters.apply(roots.filter(excerpt__in=excerpts)).values("pk").distinct().count()
         if wording is not None:
             on_wording = len(wording["spans"])
@@ -428,7 +429,7 @@ def home(request):
             row.home = places.get(row.home_provision_id)
     counts = {
         provision: (total, own) for provision, total, own in
-        visible.roots().filter(provision__isnull=False).values("provision").order_by()
+        Annotation.objects.readable_by(user, roots=True).filter(provision__isnull=False).values("provision").order_by()
         .annotate(total=Count("pk"), own=Count("pk", filter=Q(author=user)))
         .values_list("provision", "total", "own")
     }
@@ -583,7 +584,7 @@ def annotation_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def annotation_reply(request, pk):
     parent = get_object_or_404(
-        Annotation.objects.readable_by(request.user).roots().select_related("provision__treaty", "excerpt", "author"),
+        Annotation.objects.readable_by(request.user, roots=True).select_related("provision__treaty", "excerpt", "author"),
         pk=pk,
     )
     provision = home_provision(parent)

@@ -290,7 +290,7 @@ def _counterpart(pk, *, by, target):
     may read, a root, on the same provision, in another of its texts."""
     if pk is None:
         return None
-    other = Annotation.objects.readable_by(by).roots().filter(pk=pk).first()
+    other = Annotation.objects.readable_by(by, roots=True).filter(pk=pk).first()
     if other is None:
         raise NotFound(f"There is no annotation {pk} you may read to pair this one with.")
     if isinstance(target, LanguageVersion):

@@ -146,3 +146,37 @@ class RepliesReadableByTests(TestCase):
                 found = set(Annotation.objects.replies_readable_by(reader, readable.roots()).values_list("pk", flat=True))
                 self.assertEqual(found, expected)
                 self.assertTrue(expected)  # every reader reads some reply here
+
+
+class ReadableRootsTests(TestCase):
+    def test_the_roots_rule_is_the_rule_s_roots_for_every_reader(self):
+        """readable_by(user, roots=True) is exactly readable_by(user).roots(), with and without
+        `removed`, for every kind of reader and every state of note and reply (published() alike)."""
+        from itertools import product
+
+        from django.contrib.auth.models import AnonymousUser
+        from django.utils import timezone
+
+        from annotations.models import Annotation
+
+        from .factories import annotation_row, make_user
+
+        provision = make_provision(text="The Parties shall consult each other.", number=1)
+        ana, bob = make_user("ana"), make_user("bob")
+        curator = make_user("cora", role="Curators", is_staff=True)
+        outsider = make_user("olga", role=None)
+        for visibility, author, removed in product(["public", "team", "private"], [ana, bob], [None, "deleted", "hidden"]):
+            gone = {f"{removed}_at": timezone.now()} if removed else {}
+            parent = annotation_row(provision=provision, author=author, visibility=visibility, body="A note.",
+                                    exact="consult", start=14, end=21, **gone)
+            annotation_row(parent=parent, author=author, visibility=visibility, body="A reply.")
+        for reader, removed in product((AnonymousUser(), ana, bob, curator, outsider), (False, True)):
+            with self.subTest(reader=str(reader), removed=removed):
+                rule = Annotation.objects.readable_by(reader, removed=removed)
+                expected = set(rule.roots().values_list("pk", flat=True))
+                found = set(Annotation.objects.readable_by(reader, removed=removed, roots=True)
+                            .values_list("pk", flat=True))
+                self.assertEqual(found, expected)
+                self.assertTrue(expected)  # every reader reads some note here
+                self.assertFalse(found & set(rule.filter(parent__isnull=False).values_list("pk", flat=True)))
+        self.assertEqual(set(Annotation.objects.published(roots=True)), set(Annotation.objects.published().roots()))

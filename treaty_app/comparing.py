@@ -32,7 +32,7 @@ class Side:
 
 def side(provision):
     annotations = list(
-        provision.annotations.published().roots().filter(start__isnull=False)
+        provision.annotations.published(roots=True).filter(start__isnull=False)
         .select_related("author").order_by("start", "pk")
     )
     links = list(

@@ -94,7 +94,7 @@ def provision_detail(request, treaty_slug, provision_slug, language=None):
         (source, list(group)) for source, group in groupby(links, key=lambda link: link.excerpt.source)
     ]
     # Reverse relations keep treaty_app free of imports from the annotations app.
-    published = provision.annotations.published().roots().order_by(
+    published = provision.annotations.published(roots=True).order_by(
         F("language_version").asc(nulls_first=True), F("start").asc(nulls_last=True), "end", "pk")
     # Every highlight, from light rows, by the text it is in; one page of cards (card_pages.py).
     spans_by_text = {}
@@ -106,7 +106,7 @@ def provision_detail(request, treaty_slug, provision_slug, language=None):
     # a commentator's claim), in one query.
     excerpts = [link.excerpt for link in links]
     cards = public_cards(
-        annotation_model().objects.published().roots()
+        annotation_model().objects.published(roots=True)
         .filter(Q(provision=provision, pk__in=pages.shown) | Q(excerpt__in=[excerpt.pk for excerpt in excerpts]))
         .order_by(F("start").asc(nulls_last=True), "end", "pk")
     )
@@ -223,7 +223,7 @@ def source_detail(request, source_slug):
     every = list(source.excerpts.with_public_links())
     excerpts = [excerpt for excerpt in every if excerpt.public_links]
     cards = public_cards(
-        annotation_model().objects.published().roots().filter(excerpt__source=source)
+        annotation_model().objects.published(roots=True).filter(excerpt__source=source)
         .order_by("excerpt__start", F("start").asc(nulls_last=True), "end", "pk")
     )
     starts = {excerpt.pk: excerpt.start for excerpt in every}
