@@ -1,7 +1,7 @@
 import re
 
 from django.db import connection
-from django.test import TestCase
+from django.test import SimpleTestCase, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -653,3 +653,35 @@ class CorpusSearchTests(TestCase):
         response = self.client.get(URL, {"q": '"state of war"', "provision": "art-4"})
         self.assertEqual({group.provision.slug for group in response.context["results"].groups}, {"art-4"})
         self.assertGreater(response.context["results"].total, 2)
+
+
+class FacetMarkupTests(SimpleTestCase):
+    """The facet options written in one pass (templatetags/facet_options.py) are the markup the
+    template's loop wrote: labels truncated at 60 characters and escaped, the count's plural, the
+    chosen option marked."""
+
+    LOOP = (
+        '{% for slug, label, count, query in facet.options %}\n'
+        '              <li><a href="?{{ query }}"{% if slug == facet.chosen %} aria-current="true" '
+        'class="facet-chosen"{% endif %}>{{ label|truncatechars:60 }} <span class="facet-count">{{ count }}'
+        '<span class="visually-hidden"> result{{ count|pluralize }}{% if slug == facet.chosen %}, chosen: '
+        'follow to remove this filter{% endif %}</span></span></a></li>\n            {% endfor %}'
+    )
+
+    def test_the_same_markup_as_the_template_loop(self):
+        from django.template import Context, Template
+
+        from annotations.search import Facet
+
+        options = [
+            ("war", "War & <peace> \"quoted\"", 1, "q=a&tag=war"),
+            ("long", "A label much longer than sixty characters, which the facet cuts short with an ellipsis", 26107, "q=a&tag=long"),
+            ("none", "Exactly sixty characters long label for the facet list here", 0, "q=%3Cx%3E&tag=none"),
+        ]
+        for chosen in ("", "war", "long"):
+            with self.subTest(chosen=chosen):
+                facet = Facet("tag", "Tag", options, chosen)
+                expected = Template(self.LOOP).render(Context({"facet": facet}))
+                found = Template("{% load facet_options %}{% facet_options facet %}").render(Context({"facet": facet}))
+                self.assertEqual(found, expected)
+                self.assertIn("War &amp; &lt;peace&gt;", found)
