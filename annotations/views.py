@@ -429,7 +429,8 @@ def home(request):
             row.home = places.get(row.home_provision_id)
     counts = {
         provision: (total, own) for provision, total, own in
-        Annotation.objects.readable_by(user, roots=True).filter(provision__isnull=False).values("provision").order_by()
+        Annotation.objects.readable_by(user, roots=True).filter(provision__isnull=False)
+        .values("provision").order_by()
         .annotate(total=Count("pk"), own=Count("pk", filter=Q(author=user)))
         .values_list("provision", "total", "own")
     }
@@ -584,7 +585,8 @@ def annotation_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def annotation_reply(request, pk):
     parent = get_object_or_404(
-        Annotation.objects.readable_by(request.user, roots=True).select_related("provision__treaty", "excerpt", "author"),
+        Annotation.objects.readable_by(request.user, roots=True)
+        .select_related("provision__treaty", "excerpt", "author"),
         pk=pk,
     )
     provision = home_provision(parent)
