@@ -212,10 +212,7 @@ class AnnotationQuerySet(models.QuerySet):
         # The parent's condition as EXISTS, not a join: for a root (parent_id NULL) it is never
         # evaluated, so a page of roots reads no other row; a join made PostgreSQL hash the whole table.
         readable_parent = Exists(Annotation.objects.filter(own, pk=OuterRef("parent_id")))
-        rule = _readable(user) & (Q(parent__isnull=True) | readable_parent)
-        if not removed:
-            rule &= _live()
-        return self.filter(rule)
+        return self.filter(own & (Q(parent__isnull=True) | readable_parent))
 
     def replies_readable_by(self, user, parents):
         """The replies `user` may read among those to `parents`, a queryset of notes `user` may read

@@ -116,8 +116,9 @@ def current(scopes=None):
     quote = connection.ops.quote_name
     columns = [meta.get_field(name).column for name in ("scope", "version", "changed_at")]
     sql = f"SELECT {', '.join(map(quote, columns))} FROM {quote(meta.db_table)}"
-    params = [] if scopes is None else list(scopes)
+    params = []
     if scopes is not None:
+        params = list(scopes)
         if not params:
             return {}
         sql += f" WHERE {quote(columns[0])} IN ({', '.join(['%s'] * len(params))})"
