@@ -136,6 +136,25 @@ class AdminAgreementTests(ConsensusPageTests):
         self.assertContains(self.client.get(url), "strength = binding: Shall.")
 
 
+    def test_private_and_deleted_notes_of_others_take_no_part(self):
+        """The agreement view counts the notes this curator may read (readable_by's roots): another
+        analyst's private note and a deleted team note on the same words are in no pair."""
+        words = "state of war"
+        start = TEXT.index(words)
+        yan, xia = make_user("yan"), make_user("xia")
+        for author, visibility in ((yan, "private"), (xia, "team")):
+            note = writes.create(author=author, target=self.provision, start=start, end=start + len(words),
+                                 exact=words, body="Mine.", visibility=visibility,
+                                 assessment={"strength": "hortatory", "trigger": "none", "reasoning": "Mine."})
+        writes.delete(note.pk, by=xia)
+        self.client.force_login(self.cora)
+        url = reverse("admin:annotations_annotation_agreement_provision", args=[self.provision.pk])
+        page = self.client.get(url).content.decode()
+        self.assertIn("ana says <em>binding</em>, zoe says <em>hortatory</em>.", page)
+        self.assertNotIn("yan says", page)
+        self.assertNotIn("xia says", page)
+
+
 class CompareTests(TestCase):
     """Treaties side by side (issue 15 §4)."""
 

@@ -854,3 +854,22 @@ class WorkspaceCardCacheTests(WorkspaceTestCase):
             card = self.card()
         self.assertIn("First words", card)
         self.assertIn(">military-assistance<", card)
+
+
+class CardForTests(WorkspaceTestCase):
+    def test_a_note_the_user_may_no_longer_read_has_no_card(self):
+        """A write's answer reads its card through the read rule: a note removed or made private by
+        someone else since the write has none (None), rather than a 500."""
+        from django.contrib.auth.models import AnonymousUser
+        from django.test import RequestFactory
+
+        from annotations.views import card_for
+
+        request = RequestFactory().get("/")
+        request.user = AnonymousUser()
+        private = make_annotation(self.provision, make_user("yan"), 4, 11, visibility="private")
+        public = make_annotation(self.provision, make_user("ula"), 4, 11, visibility="public")
+        visible = Annotation.objects.readable_by(request.user)
+        tags = Tag.objects.vocabulary()
+        self.assertIsNone(card_for(request, private.pk, visible, tags))
+        self.assertEqual(card_for(request, public.pk, visible, tags).pk, public.pk)
